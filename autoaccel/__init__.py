@@ -1,0 +1,31 @@
+"""autoaccel: measure-driven search for the fastest PyTorch setup whose accuracy holds.
+
+Importing this package stays light (no torch): the CLI answers ``--help`` fast, and the
+tuner's parent process never needs torch. ``Task`` and ``train`` load torch on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = metadata.version("autoaccel")
+except metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+if TYPE_CHECKING:
+    from autoaccel.knobs import Config
+    from autoaccel.task import Task, train
+
+__all__ = ["Config", "Task", "__version__", "train"]
+
+_LAZY = {"Task": "autoaccel.task", "train": "autoaccel.task", "Config": "autoaccel.knobs"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'autoaccel' has no attribute {name!r}")

@@ -1,0 +1,38 @@
+"""The ``autoaccel`` command: this module only registers commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from autoaccel import __version__
+from autoaccel.cli import probe
+
+app = typer.Typer(
+    name="autoaccel",
+    help="Find the fastest PyTorch training and inference setup whose accuracy holds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"autoaccel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """Find the fastest PyTorch training and inference setup whose accuracy holds."""
+
+
+app.command("probe")(probe.probe_command)

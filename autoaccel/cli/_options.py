@@ -1,0 +1,19 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+DEFAULT_STORAGE = "sqlite:///studies/autoaccel.db"
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+StorageOption = Annotated[
+    str,
+    typer.Option(
+        "--storage",
+        help="Optuna storage URL (sqlite:///file.db, postgresql://user@host/db).",
+        envvar="AUTOACCEL_STORAGE",
+    ),
+]
