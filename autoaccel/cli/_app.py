@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from autoaccel import __version__
-from autoaccel.cli import probe
+from autoaccel.cli import bench, probe
 
 app = typer.Typer(
     name="autoaccel",
@@ -36,3 +36,4 @@ def _root(
 
 
 app.command("probe")(probe.probe_command)
+app.command("bench")(bench.bench_command)

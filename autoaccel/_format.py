@@ -1,0 +1,49 @@
+"""Numbers as people read them, shared by every renderer."""
+
+from __future__ import annotations
+
+
+def rate(samples_per_s: float | None) -> str:
+    if samples_per_s is None:
+        return "-"
+    if samples_per_s >= 100_000:
+        return f"{samples_per_s / 1000:,.0f}k/s"
+    if samples_per_s >= 100:
+        return f"{samples_per_s:,.0f}/s"
+    return f"{samples_per_s:.3g}/s"
+
+
+def nbytes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def percent(share: float | None, digits: int = 1) -> str:
+    return "-" if share is None else f"{share * 100:.{digits}f}%"
+
+
+def flops(value: float | None, per: str = "") -> str:
+    if value is None:
+        return "-"
+    for unit, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}FLOP{per}"
+    return f"{value:.3g} FLOP{per}"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 120:
+        minutes, secs = divmod(round(value), 60)
+        return f"{minutes}m{secs:02d}s"
+    return f"{value:.2f} s" if value < 10 else f"{value:.0f} s"
+
+
+def speedup(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"

@@ -1,0 +1,92 @@
+"""``autoaccel bench``: measure one configuration in a trial process; nothing is stored."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+from autoaccel import knobs
+from autoaccel.errors import ConfigError
+from autoaccel.knobs import Config
+from autoaccel.probe import HardwareProfile
+from autoaccel.recommend import stage_config_data
+from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.task import TaskFacts, resolve_script
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchResult:
+    script: str
+    stage: str
+    config: Config
+    facts: TaskFacts
+    hardware: HardwareProfile
+    result: TrialResult | None
+    trained: TrialResult | None = None  # deploy: the trial that trained the weights first
+
+    @property
+    def outcome(self) -> str:
+        """How the bench ended: the measured trial's outcome, or the training trial's."""
+        if self.result is not None:
+            return self.result.outcome
+        assert self.trained is not None
+        return self.trained.outcome
+
+
+def bench(
+    script: str,
+    *,
+    config: str | None = None,
+    stage: str = "train",
+    timeout_s: float = 600.0,
+    hardware: HardwareProfile | None = None,
+) -> BenchResult:
+    """Measure ``script``'s Task under ``config`` (JSON, a JSON file or a recommendation file;
+    unset knobs keep the task's baseline) in ``stage``.
+
+    The deploy stage first trains the model with the baseline in its own trial process, then
+    measures inference on those weights.
+    """
+    if stage not in knobs.STAGE_KNOBS:
+        raise ConfigError(f"--stage must be train or deploy, got {stage!r}.")
+    target = resolve_script(script)
+    if hardware is None:
+        from autoaccel.probe import probe
+
+        hardware = probe()
+    facts = inspect_script(target)
+    chosen = facts.baseline
+    if config is not None:
+        data, source = knobs.read_json_argument(config)
+        data = stage_config_data(data, stage, source)
+        chosen = knobs.config_from_dict(data, source=source, base=facts.baseline)
+    reasons = knobs.refusals(chosen, hardware, facts, stage)
+    if reasons:
+        raise ConfigError(
+            f"this configuration cannot run on {hardware.summary()}: " + "; ".join(reasons) + "."
+        )
+    if stage == "train":
+        spec = TrialSpec(action="train", script=target.spec, config=chosen, hardware=hardware)
+        return BenchResult(target.spec, stage, chosen, facts, hardware, run_trial(spec, timeout_s))
+    with tempfile.TemporaryDirectory(prefix="autoaccel-bench-") as folder:
+        weights = str(Path(folder, "weights.pt"))
+        train_spec = TrialSpec(
+            action="train",
+            script=target.spec,
+            config=facts.baseline,
+            hardware=hardware,
+            weights_out=weights,
+        )
+        trained = run_trial(train_spec, timeout_s)
+        if not trained.ok:
+            return BenchResult(target.spec, stage, chosen, facts, hardware, None, trained)
+        spec = TrialSpec(
+            action="deploy",
+            script=target.spec,
+            config=chosen,
+            hardware=hardware,
+            weights_in=weights,
+        )
+        result = run_trial(spec, timeout_s)
+    return BenchResult(target.spec, stage, chosen, facts, hardware, result, trained)

@@ -1,0 +1,69 @@
+"""Terminal rendering shared by commands: a trial result as label/value rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from autoaccel import _format as fmt
+from autoaccel.runner import TrialResult
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_json(document: Any) -> None:
+    """JSON on stdout, unstyled, so it pipes into jq and files."""
+    print(json.dumps(document, indent=2, default=str))
+
+
+def result_rows(result: TrialResult) -> list[tuple[str, str]]:
+    """What a trial found, in the order people read it."""
+    rows = [("outcome", result.outcome)]
+    if result.reason:
+        rows.append(("reason", result.reason))
+    m = result.measurement
+    if m is not None:
+        t = m.throughput
+        unit = "training" if m.stage == "train" else "inference"
+        rows += [
+            (
+                f"{unit} throughput",
+                f"{fmt.rate(t.median)} samples (spread {fmt.percent(t.spread)}"
+                f", {len(t.windows)} windows)",
+            ),
+            (m.metric_name, f"{m.metric:.4g}"),
+            ("warm-up", f"{fmt.seconds(m.warmup_s)} (first step {fmt.seconds(m.first_step_s)})"),
+        ]
+        if m.data_wait_share is not None:
+            rows.append(("waiting for data", fmt.percent(m.data_wait_share)))
+        memory = "GPU allocated" if m.memory_kind == "cuda_allocated" else "process RSS"
+        rows.append((f"peak memory ({memory})", fmt.nbytes(m.peak_memory_bytes)))
+        rows.append(("FLOPs per sample", fmt.flops(m.flops_per_sample)))
+        mfu = fmt.percent(m.mfu) if m.mfu is not None else "- (peak FLOP/s unknown)"
+        rows.append(("achieved / MFU", f"{fmt.flops(m.achieved_flops, '/s')} / {mfu}"))
+        if m.train_time_s is not None:
+            rows.append(("training budget took", fmt.seconds(m.train_time_s)))
+        if m.finetune_s is not None:
+            rows.append(("fine-tune after pruning", fmt.seconds(m.finetune_s)))
+        if m.parameters is not None:
+            rows.append(("parameters", f"{m.parameters:,}"))
+        rows += [("note", note) for note in m.notes]
+    rows.append(("trial took", fmt.seconds(result.duration_s)))
+    return rows
+
+
+def rows_table(rows: list[tuple[str, str]], title: str | None = None) -> Table:
+    table = Table(title=title, show_header=False, box=None, pad_edge=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def config_text(config: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in config.items())

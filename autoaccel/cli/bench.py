@@ -1,0 +1,61 @@
+"""``autoaccel bench``: measure one configuration, print it, store nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from autoaccel.cli._options import JsonOption
+from autoaccel.cli._render import config_text, console, print_json, result_rows, rows_table
+
+
+def bench_command(
+    script: Annotated[
+        str,
+        typer.Argument(
+            help="Training script holding an autoaccel.Task (train.py or train.py:name)."
+        ),
+    ],
+    config: Annotated[
+        str | None,
+        typer.Option(
+            help="Knob values as JSON or a .json file (a recommendation.json "
+            "works too); unset knobs keep the task's baseline."
+        ),
+    ] = None,
+    stage: Annotated[str, typer.Option(help="train, or deploy (inference).")] = "train",
+    timeout: Annotated[
+        float, typer.Option(help="Seconds before the trial is stopped.", min=1)
+    ] = 600.0,
+    json_output: JsonOption = False,
+) -> None:
+    """Measure one configuration of SCRIPT in a fresh process; nothing is stored."""
+    from autoaccel.bench import bench
+
+    outcome = bench(script, config=config, stage=stage, timeout_s=timeout)
+    if json_output:
+        print_json(
+            {
+                "script": outcome.script,
+                "stage": outcome.stage,
+                "config": outcome.config.for_stage(outcome.stage),
+                "hardware": outcome.hardware.summary(),
+                "result": outcome.result.model_dump() if outcome.result else None,
+                "trained": outcome.trained.model_dump() if outcome.trained else None,
+            }
+        )
+    else:
+        console.print(f"[bold]{outcome.script}[/] on {outcome.hardware.summary()}")
+        console.print(f"{outcome.stage}: {config_text(outcome.config.for_stage(outcome.stage))}")
+        if outcome.result is None:
+            assert outcome.trained is not None
+            console.print("Training the weights to deploy failed:")
+            console.print(rows_table(result_rows(outcome.trained)))
+        else:
+            console.print(rows_table(result_rows(outcome.result)))
+        failed = outcome.result or outcome.trained
+        if failed is not None and failed.traceback and not failed.ok:
+            console.print(failed.traceback, markup=False)
+    if outcome.outcome != "ok":
+        raise typer.Exit(1)

@@ -1,0 +1,44 @@
+"""Batch size, and how the learning rate follows it.
+
+Changing the batch size without touching the learning rate changes what training learns;
+the task chooses the rule (``Task.lr_scaling``), relative to its baseline batch size.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
+    from autoaccel.task import TaskFacts
+
+NAME = "batch_size"
+
+LR_SCALING_RULES = ("none", "linear", "sqrt")
+
+
+def refusal(value: int, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+    if facts is not None and value > facts.train_samples:
+        return f"batch_size={value} is larger than the {facts.train_samples} training samples"
+    return None
+
+
+def lr_factor(batch_size: int, baseline_batch_size: int, rule: str) -> float:
+    """The factor applied to every learning rate for ``batch_size``.
+
+    ``linear`` (Goyal et al., for SGD) keeps the update per sample; ``sqrt`` (common for
+    Adam-style optimizers) keeps the gradient noise scale.
+    """
+    ratio = batch_size / baseline_batch_size
+    return {"none": 1.0, "linear": ratio, "sqrt": ratio**0.5}[rule]
+
+
+def scale_learning_rate(optimizer: Any, factor: float) -> None:
+    """Multiply the learning rate of every parameter group, in place."""
+    if factor == 1.0:
+        return
+    for group in optimizer.param_groups:
+        if "lr" in group:
+            group["lr"] = group["lr"] * factor
+            if "initial_lr" in group:
+                group["initial_lr"] = group["initial_lr"] * factor

@@ -1,0 +1,41 @@
+"""channels_last memory format, for models with 4-D convolutions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
+    from autoaccel.task import TaskFacts
+
+NAME = "channels_last"
+
+
+def refusal(value: bool, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+    if value and facts is not None and not facts.has_conv2d:
+        return "channels_last only changes models with 2-D convolutions (4-D tensors)"
+    return None
+
+
+def apply_to_model(model: Any, enabled: bool) -> Any:
+    import torch
+
+    return model.to(memory_format=torch.channels_last) if enabled else model
+
+
+def apply_to_inputs(inputs: Any, enabled: bool) -> Any:
+    """Convert every 4-D floating-point tensor in ``inputs`` (tensor, tuple or dict)."""
+    if not enabled:
+        return inputs
+    import torch
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, torch.Tensor) and value.dim() == 4 and value.is_floating_point():
+            return value.contiguous(memory_format=torch.channels_last)
+        return value
+
+    if isinstance(inputs, dict):
+        return {key: convert(value) for key, value in inputs.items()}
+    if isinstance(inputs, (tuple, list)):
+        return type(inputs)(convert(value) for value in inputs)
+    return convert(inputs)

@@ -1,0 +1,34 @@
+"""torch.compile: off, default, max-autotune without CUDA graphs, reduce-overhead."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
+    from autoaccel.task import TaskFacts
+
+NAME = "compile"
+
+
+def refusal(value: str, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+    if value == "off":
+        return None
+    if hw.device == "cpu" and not hw.cpu.cxx_compiler:
+        return "torch.compile on CPU needs a C++ compiler (install g++ or set CXX)"
+    if hw.device == "cuda" and not hw.software.triton:
+        return "torch.compile on a GPU needs triton (pip install triton)"
+    if hw.device not in ("cpu", "cuda"):
+        return f"torch.compile is not tuned on {hw.device} devices"
+    if value == "reduce-overhead" and hw.device != "cuda":
+        return "reduce-overhead uses CUDA graphs and needs a CUDA GPU"
+    return None
+
+
+def apply(model: Any, mode: str) -> Any:
+    """The model to call in the loop: compiled lazily (the first call pays the compile)."""
+    if mode == "off":
+        return model
+    import torch
+
+    return torch.compile(model, mode=mode)

@@ -1,0 +1,57 @@
+"""Precision: fp32, tf32 matmuls, bf16 autocast, fp16 autocast with a GradScaler."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
+    from autoaccel.task import TaskFacts
+
+NAME = "precision"
+
+# The dtype each choice computes in; the key also names the peak FLOP/s column to use.
+AUTOCAST_DTYPE = {"fp32": None, "tf32": None, "bf16": "bfloat16", "fp16": "float16"}
+
+
+def refusal(value: str, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+    """Why ``value`` cannot run on ``hw``, or None."""
+    cc = hw.cuda_capability
+    if value == "fp16" and hw.device != "cuda":
+        return "fp16 with loss scaling needs a CUDA GPU; on this device try bf16"
+    if value == "tf32" and (cc is None or cc < (8, 0)):
+        return "tf32 needs an NVIDIA GPU of compute capability 8.0 or newer"
+    if value == "bf16" and hw.device == "cuda" and cc is not None and cc < (8, 0):
+        return "bf16 needs compute capability 8.0 or newer (it would be emulated, slowly)"
+    return None
+
+
+def set_matmul_flags(value: str) -> None:
+    """Allow tf32 tensor cores for float32 matmuls and convolutions only when asked.
+
+    Global torch state: called once inside the trial process.
+    """
+    import torch
+
+    tf32 = value == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.set_float32_matmul_precision("high" if tf32 else "highest")
+
+
+def autocast(value: str, device_type: str) -> contextlib.AbstractContextManager[Any]:
+    """The autocast context for ``value``; a no-op for fp32 and tf32."""
+    import torch
+
+    dtype_name = AUTOCAST_DTYPE[value]
+    if dtype_name is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type, dtype=getattr(torch, dtype_name))
+
+
+def grad_scaler(value: str, device_type: str) -> Any:
+    """A GradScaler that scales only for fp16 and is a pass-through otherwise."""
+    import torch
+
+    return torch.amp.GradScaler(device_type, enabled=value == "fp16")

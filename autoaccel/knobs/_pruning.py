@@ -1,0 +1,68 @@
+"""Structural channel pruning with torch-pruning: channels are removed, so it can run faster.
+
+Unstructured masks leave the tensor shapes unchanged and are not offered: they save no time
+on dense kernels.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
+    from autoaccel.task import TaskFacts
+
+NAME = "pruning_ratio"
+
+
+def refusal(value: float, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+    if value > 0 and not hw.software.torch_pruning:
+        return "pruning needs the torch-pruning package (pip install torch-pruning)"
+    return None
+
+
+def apply(model: Any, ratio: float, example_inputs: Any) -> Any:
+    """Remove ``ratio`` of the channels of each prunable layer, by weight magnitude.
+
+    The last layer to run keeps its outputs: they are the model's predictions. The model is
+    changed in place and returned.
+    """
+    if ratio <= 0:
+        return model
+    import torch_pruning as tp
+
+    pruner = tp.pruner.BasePruner(
+        model,
+        example_inputs,
+        importance=tp.importance.MagnitudeImportance(p=2),
+        pruning_ratio=ratio,
+        ignored_layers=[_last_layer(model, example_inputs)],
+    )
+    pruner.step()
+    return model
+
+
+def _last_layer(model: Any, example_inputs: Any) -> Any:
+    """The last Linear or Conv layer called in a forward pass (the output layer)."""
+    import torch
+
+    called: list[Any] = []
+    hooks = [
+        module.register_forward_hook(lambda mod, _in, _out: called.append(mod))
+        for module in model.modules()
+        if isinstance(module, (torch.nn.Linear, torch.nn.modules.conv._ConvNd))
+    ]
+    try:
+        with torch.no_grad():
+            if isinstance(example_inputs, dict):
+                model(**example_inputs)
+            elif isinstance(example_inputs, (tuple, list)):
+                model(*example_inputs)
+            else:
+                model(example_inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if not called:
+        raise ValueError("the model has no Linear or Conv layer to prune")
+    return called[-1]

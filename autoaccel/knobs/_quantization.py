@@ -1,0 +1,57 @@
+"""Post-training quantization for inference: int8 (torch.ao or torchao) and fp8 (torchao).
+
+Never assumed faster: on some CPUs torchao's int8 path is much slower than fp32 while
+torch.ao's fbgemm path is faster, and the other way round elsewhere. Trials measure it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
+    from autoaccel.task import TaskFacts
+
+NAME = "quantization"
+
+
+def refusal(value: str, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+    if value == "none":
+        return None
+    if value == "int8_dynamic_torch_ao" and hw.device != "cpu":
+        return "torch.ao dynamic int8 runs on the CPU only"
+    if value.endswith("_torchao") and not hw.software.torchao:
+        return "this quantization needs the torchao package (pip install torchao)"
+    if value == "fp8_torchao":
+        cc = hw.cuda_capability
+        if cc is None or cc < (8, 9):
+            return "fp8 needs an NVIDIA GPU of compute capability 8.9 or newer"
+    if facts is not None and not facts.has_linear:
+        return "quantization here applies to Linear layers and the model has none"
+    return None
+
+
+def apply(model: Any, value: str) -> Any:
+    """Quantize the Linear layers of ``model`` (already on its device, in eval mode)."""
+    if value == "none":
+        return model
+    import torch
+
+    if value == "int8_dynamic_torch_ao":
+        import warnings
+
+        with warnings.catch_warnings():
+            # Deprecated in favour of torchao, still the faster path on many CPUs.
+            warnings.simplefilter("ignore")
+            return torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+    from torchao import quantization as tq
+
+    configs = {
+        "int8_dynamic_torchao": tq.Int8DynamicActivationInt8WeightConfig,
+        "int8_weight_only_torchao": tq.Int8WeightOnlyConfig,
+        "fp8_torchao": tq.Float8DynamicActivationFloat8WeightConfig,
+    }
+    tq.quantize_(model, configs[value]())
+    return model

@@ -1,0 +1,124 @@
+"""Train stage: train for the task's budget with one configuration, timing it as it goes.
+
+One run gives both numbers: throughput from timed windows after warm-up, and the metric
+after the whole budget. Each step is timed from ``next(loader)`` on, so slow data loading
+shows in the throughput and in the data-wait share.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from autoaccel.knobs import Config
+from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
+from autoaccel.measure._result import Measurement, Throughput
+from autoaccel.measure._windows import StepWindows
+from autoaccel.probe import HardwareProfile
+from autoaccel.task import Task
+from autoaccel.task._loop import TrainingRun, check_finite, eval_loader, sample_count, synchronize
+
+WARMUP_STEPS = 5
+WINDOWS = 8
+
+
+def measure_train(
+    task: Task,
+    config: Config,
+    hw: HardwareProfile,
+    *,
+    seed: int = 0,
+    save_weights: Path | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Measurement:
+    """Train ``task`` for its budget under ``config`` on ``hw``'s device and measure it.
+
+    Raises :class:`autoaccel.task._loop.Diverged` when the loss turns NaN or infinite;
+    other exceptions (out of memory, the user's own errors) propagate to the caller, which
+    classifies them.
+    """
+    device = torch.device(hw.device)
+    reset_peak_memory(device)
+    run = TrainingRun(task, config, device, seed)
+    total = run.total_steps(task.epochs)
+    warmup = min(WARMUP_STEPS, max(1, total // 4))
+    notes = []
+    if total - warmup < 3:
+        notes.append(
+            f"the budget is {total} steps: too few to time after warm-up; raise Task.epochs"
+        )
+    windows = StepWindows(max(1, (total - warmup) // WINDOWS), lambda: synchronize(device), clock)
+
+    flops_per_sample = _train_flops_per_sample(run)
+    loss_sum = torch.zeros((), device=device)
+    loss = loss_sum
+    batches = run.batches(total)
+    start = clock()
+    first_step_s = warmup_s = 0.0
+    for step in range(total):
+        wait_start = clock()
+        batch = next(batches)
+        data_wait = clock() - wait_start
+        inputs, targets = run.prepare(batch)
+        loss = run.step(inputs, targets)
+        loss_sum = loss_sum + loss.float()
+        if step == 0:
+            synchronize(device)
+            first_step_s = clock() - start
+        if step == warmup - 1:
+            check_finite(loss_sum, "the training loss during warm-up")
+            warmup_s = clock() - start
+            windows.start()
+        elif step >= warmup and windows.add_step(sample_count(targets), data_wait):
+            check_finite(loss_sum, f"the training loss by step {step + 1}")
+    synchronize(device)
+    train_time_s = clock() - start
+    check_finite(loss_sum, "the training loss by the end")
+
+    if not windows.rates:
+        # Too short to time after warm-up: fall back to the whole run, flagged in notes.
+        samples = total * config.batch_size
+        throughput = Throughput.from_windows([samples / max(train_time_s, 1e-9)])
+    else:
+        throughput = windows.throughput()
+    memory, memory_kind, memory_notes = peak_memory(device)
+    metric = run.evaluate()
+    if save_weights is not None:
+        torch.save(run.model.state_dict(), save_weights)
+    peak = hw.peak_flops(config.precision)
+    achieved = flops_per_sample * throughput.median if flops_per_sample else None
+    return Measurement(
+        stage="train",
+        throughput=throughput,
+        metric=metric,
+        metric_name=task.metric_name,
+        warmup_s=warmup_s,
+        first_step_s=first_step_s,
+        timed_steps=windows.timed_steps,
+        data_wait_share=windows.data_wait_share(),
+        peak_memory_bytes=memory,
+        memory_kind=memory_kind,
+        flops_per_sample=flops_per_sample,
+        achieved_flops=achieved,
+        mfu=achieved / peak if achieved and peak else None,
+        peak_flops=peak,
+        train_time_s=train_time_s,
+        final_loss=float(loss),
+        parameters=sum(p.numel() for p in run.model.parameters()),
+        notes=notes + memory_notes,
+    )
+
+
+def _train_flops_per_sample(run: TrainingRun) -> float | None:
+    """Forward plus backward FLOPs per sample, counted on one evaluation batch.
+
+    An evaluation batch leaves the training loader's shuffling untouched.
+    """
+    batch = next(iter(eval_loader(run.task, min(run.config.batch_size, 8))))
+    inputs, targets = run.prepare(batch)
+    flops = count_flops(run.model, inputs, run.task.loss, targets)
+    samples = sample_count(targets)
+    return flops / samples if flops > 0 and samples else None

@@ -1,0 +1,106 @@
+"""The recommendation: plain data built from stored trials, written next to the study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from autoaccel.errors import ConfigError
+from autoaccel.knobs import Config
+from autoaccel.measure import Throughput
+
+SCHEMA_VERSION = 1
+FILE_NAME = "recommendation.json"
+
+
+class StageRecommendation(BaseModel):
+    """The fastest feasible trial of one stage, next to the baseline it beat."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: str
+    config: Config
+    trial: int
+    baseline_trial: int
+    throughput: Throughput
+    baseline_throughput: Throughput
+    speedup: float
+    metric: float
+    baseline_metric: float
+    metric_name: str
+    max_metric_drop: float
+    peak_memory_bytes: int | None = None
+    baseline_peak_memory_bytes: int | None = None
+    memory_kind: str | None = None
+    mfu: float | None = None
+    baseline_mfu: float | None = None
+    data_wait_share: float | None = None
+    limits: list[str] = Field(
+        default_factory=list, description="What still limits the recommended setup."
+    )
+    finished_trials: int
+    feasible_trials: int
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.trial == self.baseline_trial
+
+
+class Recommendation(BaseModel):
+    """Per stage, the configuration to use; read by ``autoaccel.train`` and ``bench``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    study: str
+    script: str | None = None
+    hardware: str | None = None
+    fingerprint: str | None = None
+    stages: dict[str, StageRecommendation] = Field(default_factory=dict)
+
+    def write(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / FILE_NAME
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.model_dump_json(indent=2) + "\n")
+        tmp.replace(path)
+        return path
+
+
+def recommendation_path(study: str, root: Path = Path("studies")) -> Path:
+    return root / study / FILE_NAME
+
+
+def read_recommendation(path: Path) -> Recommendation:
+    """Read a recommendation file; a damaged one is a :class:`ConfigError` naming it."""
+    try:
+        return Recommendation.model_validate_json(path.read_text())
+    except (OSError, ValidationError, ValueError) as error:
+        raise ConfigError(
+            f"{path} is not a readable autoaccel recommendation ({_short(error)}). "
+            "Run autoaccel tune again to rewrite it, or delete it."
+        ) from None
+
+
+def stage_config_data(data: dict[str, Any], stage: str, source: str) -> dict[str, Any]:
+    """The knob values for ``stage`` from a recommendation document, or ``data`` itself
+    when it is a plain configuration."""
+    if "stages" not in data:
+        return data
+    try:
+        recommendation = Recommendation.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{source} is not a readable recommendation ({_short(error)}).") from None
+    if stage not in recommendation.stages:
+        have = ", ".join(recommendation.stages) or "none"
+        raise ConfigError(
+            f"{source} has no {stage} recommendation (it has: {have}). "
+            f"Run autoaccel tune with --stage {stage}, or pass a configuration."
+        )
+    return recommendation.stages[stage].config.model_dump()
+
+
+def _short(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]

@@ -1,0 +1,72 @@
+"""The trial process: ``python -m autoaccel.runner._child SPEC.json RESULT.json``.
+
+It reads a spec, does one thing (inspect, train or deploy), and writes one result. It never
+opens the study storage. Whatever happens inside becomes an outcome in the result; only a
+hard crash (a signal) leaves no result, and the parent classifies that.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from autoaccel.runner._outcome import classify_exception
+from autoaccel.runner._result import TrialResult, TrialSpec
+from autoaccel.task import load_task, resolve_script
+
+
+def execute(spec: TrialSpec) -> TrialResult:
+    start = time.perf_counter()
+    user_folder = Path(spec.script.rsplit(":", 1)[0]).resolve().parent
+    try:
+        script = resolve_script(spec.script)
+        task = load_task(script)
+        if spec.action == "inspect":
+            from autoaccel.task._inspect import inspect_task
+
+            return TrialResult(
+                outcome="ok",
+                facts=inspect_task(task, script),
+                duration_s=time.perf_counter() - start,
+            )
+        assert spec.config is not None and spec.hardware is not None
+        if spec.action == "train":
+            from autoaccel.measure import measure_train
+
+            measurement = measure_train(
+                task,
+                spec.config,
+                spec.hardware,
+                seed=spec.seed,
+                save_weights=Path(spec.weights_out) if spec.weights_out else None,
+            )
+        else:
+            from autoaccel.measure import measure_deploy
+
+            assert spec.weights_in is not None
+            measurement = measure_deploy(
+                task, spec.config, spec.hardware, Path(spec.weights_in), seed=spec.seed
+            )
+        return TrialResult(
+            outcome="ok", measurement=measurement, duration_s=time.perf_counter() - start
+        )
+    except Exception as error:
+        outcome, reason, trace = classify_exception(error, user_folder)
+        return TrialResult(
+            outcome=outcome,  # type: ignore[arg-type]
+            reason=reason,
+            traceback=trace,
+            duration_s=time.perf_counter() - start,
+        )
+
+
+def main(argv: list[str]) -> int:
+    spec_path, result_path = (Path(arg) for arg in argv)
+    spec = TrialSpec.model_validate_json(spec_path.read_text())
+    execute(spec).write(result_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,73 @@
+"""Turning how a trial ended into an outcome and a one-line reason."""
+
+from __future__ import annotations
+
+import signal
+import traceback
+from pathlib import Path
+
+from autoaccel.errors import TaskError
+from autoaccel.task import user_traceback
+from autoaccel.task._load import is_user_file
+
+# Messages of allocation failures that do not arrive as torch.OutOfMemoryError.
+_OOM_MARKERS = (
+    "out of memory",
+    "CUBLAS_STATUS_ALLOC_FAILED",
+    "CUDNN_STATUS_ALLOC_FAILED",
+    "CUDA error: out of memory",
+)
+
+
+def is_oom_error(error: BaseException) -> bool:
+    """Whether ``error`` means the device or host ran out of memory."""
+    if isinstance(error, MemoryError):
+        return True
+    if type(error).__name__ == "OutOfMemoryError":  # torch.OutOfMemoryError and its aliases
+        return True
+    return isinstance(error, RuntimeError) and any(m in str(error) for m in _OOM_MARKERS)
+
+
+def classify_exception(error: BaseException, user_folder: Path) -> tuple[str, str, str | None]:
+    """``(outcome, reason, traceback)`` for an exception raised inside a trial.
+
+    An exception that passed through the user's own files (or a DataLoader worker running
+    them) is a ``user_error`` and keeps the user's part of the traceback; anything else is a
+    ``crash`` of the configuration (a compiler failure, say) with its full traceback.
+    """
+    from autoaccel.task._loop import Diverged
+
+    reason = _first_line(error)
+    if isinstance(error, Diverged):
+        return "diverged", reason, None
+    if is_oom_error(error):
+        return "oom", reason, None
+    if isinstance(error, TaskError):
+        return "user_error", reason, str(error)
+    frames = traceback.extract_tb(error.__traceback__)
+    # A DataLoader worker's exception is re-raised in the trial with the worker's traceback
+    # folded into its message.
+    in_user_code = any(is_user_file(f.filename, user_folder) for f in frames) or (
+        str(user_folder) in str(error)
+    )
+    if in_user_code:
+        return "user_error", reason, user_traceback(error, user_folder)
+    return "crash", reason, "".join(traceback.format_exception(error)).rstrip()
+
+
+def describe_exit(exit_code: int) -> str:
+    """Why a trial process that wrote no result ended, in words."""
+    if exit_code < 0:
+        try:
+            name = signal.Signals(-exit_code).name
+        except ValueError:
+            name = f"signal {-exit_code}"
+        hint = " (often the kernel's out-of-memory killer)" if name == "SIGKILL" else ""
+        return f"the trial process was killed by {name}{hint}"
+    return f"the trial process exited with code {exit_code} without a result"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    detail = text[0] if text else ""
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__

@@ -1,0 +1,64 @@
+"""What a trial process hands back (plain data, JSON across the process boundary)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autoaccel.knobs import Config
+from autoaccel.measure import Measurement
+from autoaccel.probe import HardwareProfile
+from autoaccel.task import TaskFacts
+
+Outcome = Literal["ok", "oom", "timeout", "crash", "diverged", "user_error", "interrupted"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "ok",
+    "oom",
+    "timeout",
+    "crash",
+    "diverged",
+    "user_error",
+    "interrupted",
+)
+Action = Literal["inspect", "train", "deploy"]
+
+
+class TrialSpec(BaseModel):
+    """Everything a trial process needs; it never opens the study storage."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Action
+    script: str = Field(description="path or path:attribute of the user's script")
+    config: Config | None = None
+    hardware: HardwareProfile | None = None
+    seed: int = 0
+    weights_in: str | None = Field(default=None, description="deploy: trained weights to load")
+    weights_out: str | None = Field(default=None, description="train: save trained weights")
+
+
+class TrialResult(BaseModel):
+    """How a trial ended and what it measured."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    reason: str | None = Field(default=None, description="One line: why it did not finish.")
+    measurement: Measurement | None = None
+    facts: TaskFacts | None = None
+    traceback: str | None = None
+    log_tail: str = ""
+    duration_s: float = 0.0
+    exit_code: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    def write(self, path: Path) -> None:
+        """Write atomically: a reader never sees half a result."""
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.model_dump_json())
+        tmp.replace(path)

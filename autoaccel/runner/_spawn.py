@@ -1,0 +1,103 @@
+"""Running one trial in a fresh process, with a timeout and nothing left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoaccel.runner._outcome import describe_exit
+from autoaccel.runner._result import TrialResult, TrialSpec
+
+LOG_TAIL_CHARS = 4000
+DEFAULT_TIMEOUT_S = 600.0
+
+
+def run_trial(
+    spec: TrialSpec,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    *,
+    popen: Callable[..., Any] = subprocess.Popen,
+    python: str = sys.executable,
+    clock: Callable[[], float] = time.monotonic,
+) -> TrialResult:
+    """Run ``spec`` in a new Python process (its own process group) and return its result.
+
+    The trial may not outlive ``timeout_s``: past it, the whole process group is killed, its
+    DataLoader workers and compiler workers included. The group is killed after every trial
+    anyway, so no process is left behind. KeyboardInterrupt kills the trial and propagates.
+    """
+    with tempfile.TemporaryDirectory(prefix="autoaccel-trial-") as folder:
+        spec_path = Path(folder, "spec.json")
+        result_path = Path(folder, "result.json")
+        log_path = Path(folder, "log.txt")
+        spec_path.write_text(spec.model_dump_json())
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        start = clock()
+        with log_path.open("wb") as log:
+            process = popen(
+                [python, "-m", "autoaccel.runner._child", str(spec_path), str(result_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
+            timed_out = False
+            try:
+                process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill_group(process.pid)
+                process.wait()
+        duration = clock() - start
+        tail = _tail(log_path)
+        if timed_out:
+            return TrialResult(
+                outcome="timeout",
+                reason=f"the trial ran past its {timeout_s:g} s limit and was stopped",
+                log_tail=tail,
+                duration_s=duration,
+            )
+        result = _read_result(result_path)
+        if result is None:
+            return TrialResult(
+                outcome="crash",
+                reason=describe_exit(process.returncode),
+                log_tail=tail,
+                duration_s=duration,
+                exit_code=process.returncode,
+            )
+        return result.model_copy(
+            update={"log_tail": tail, "duration_s": duration, "exit_code": process.returncode}
+        )
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _read_result(path: Path) -> TrialResult | None:
+    try:
+        return TrialResult.model_validate_json(path.read_text())
+    except (OSError, ValidationError):
+        return None
+
+
+def _tail(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-LOG_TAIL_CHARS:].decode("utf-8", errors="replace")
