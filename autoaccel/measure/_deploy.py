@@ -43,9 +43,13 @@ def measure_deploy(
     weights: Path,
     *,
     seed: int = 0,
+    window_s: float = WINDOW_SECONDS,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Measurement:
-    """Prepare the model trained into ``weights`` for inference under ``config``; measure it."""
+    """Prepare the model trained into ``weights`` for inference under ``config``; measure it.
+
+    Timing runs ``WINDOWS`` windows of about ``window_s`` seconds each.
+    """
     device = torch.device(hw.device)
     seed_everything(seed)
     model = task.model()
@@ -92,7 +96,7 @@ def measure_deploy(
         synchronize(device)
         step_s = max(clock() - step_start, 1e-6)
         windows = StepWindows(
-            max(1, math.ceil(WINDOW_SECONDS / step_s)), lambda: synchronize(device), clock
+            max(1, math.ceil(window_s / step_s)), lambda: synchronize(device), clock
         )
         windows.start()
         while len(windows.rates) < WINDOWS:

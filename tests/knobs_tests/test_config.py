@@ -1,0 +1,76 @@
+"""Configurations: validation with messages that name the knob and what is allowed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autoaccel.errors import ConfigError
+from autoaccel.knobs import Config, config_from_dict, read_json_argument
+
+
+def test_defaults_are_plain_pytorch() -> None:
+    config = Config()
+    assert (config.precision, config.num_workers, config.compile) == ("fp32", 0, "off")
+    assert config.pruning_ratio == 0.0 and config.quantization == "none"
+
+
+def test_unset_knobs_come_from_the_base() -> None:
+    base = Config(batch_size=64, num_workers=2)
+    config = config_from_dict({"precision": "bf16"}, source="test", base=base)
+    assert (config.batch_size, config.num_workers, config.precision) == (64, 2, "bf16")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"batch_sise": 64}, "batch_sise: unknown knob; known knobs: batch_size"),
+        ({"precision": "fp64"}, "precision: Input should be 'fp32', 'tf32', 'bf16' or 'fp16'"),
+        ({"batch_size": 0}, "batch_size: Input should be greater than or equal to 1"),
+        ({"batch_size": "large"}, "got 'large'"),
+        ({"pruning_ratio": 0.95}, "pruning_ratio: Input should be less than or equal to 0.9"),
+        ({"persistent_workers": True}, "persistent_workers needs num_workers > 0"),
+        ({"prefetch_factor": 4}, "prefetch_factor needs num_workers > 0"),
+        ({"compile": "fast"}, "compile: Input should be 'off', 'default'"),
+    ],
+)
+def test_bad_values_name_the_knob(data: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        config_from_dict(data, source="--config")
+    assert str(error.value).startswith("--config: ")
+    assert expected in str(error.value)
+
+
+def test_json_argument_inline_and_file(tmp_path) -> None:
+    assert read_json_argument('{"batch_size": 8}') == ({"batch_size": 8}, "--config")
+    path = tmp_path / "rec.json"
+    path.write_text(json.dumps({"precision": "bf16"}))
+    assert read_json_argument(str(path)) == ({"precision": "bf16"}, str(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("missing.json", "is neither a JSON object nor an existing file"),
+        ("{batch_size: 8}", "is not valid JSON"),
+        ("[1, 2]", "is neither a JSON object nor an existing file"),
+    ],
+)
+def test_bad_json_arguments(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        read_json_argument(text)
+
+
+def test_a_json_list_in_a_file_is_refused(tmp_path) -> None:
+    path = tmp_path / "list.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="must hold a JSON object"):
+        read_json_argument(str(path))
+
+
+def test_for_stage_lists_only_that_stages_knobs() -> None:
+    config = Config(batch_size=8, quantization="int8_dynamic_torchao")
+    assert "quantization" not in config.for_stage("train")
+    assert config.for_stage("deploy")["quantization"] == "int8_dynamic_torchao"
+    assert "num_workers" not in config.for_stage("deploy")

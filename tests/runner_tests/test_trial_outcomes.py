@@ -1,0 +1,115 @@
+"""Fault injection: every way a trial can end is a result, and nothing is left running."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import psutil
+import pytest
+
+from autoaccel.knobs import Config
+from autoaccel.runner import TrialSpec, run_trial
+
+pytestmark = pytest.mark.slow
+
+
+def spec(tasks_dir, name: str, profile, **config) -> TrialSpec:
+    return TrialSpec(
+        action="train",
+        script=f"{tasks_dir / 'faulty.py'}:{name}",
+        config=Config(**{"batch_size": 16, **config}),
+        hardware=profile,
+    )
+
+
+def test_a_working_trial_measures(tasks_dir, cpu_profile) -> None:
+    result = run_trial(
+        TrialSpec(
+            action="train",
+            script=str(tasks_dir / "tiny.py"),
+            config=Config(batch_size=16),
+            hardware=cpu_profile,
+        )
+    )
+    assert result.outcome == "ok", result.log_tail
+    assert result.measurement.throughput.median > 0
+    assert result.exit_code == 0 and result.duration_s > 0
+
+
+def test_out_of_memory_above_a_batch_size(tasks_dir, cpu_profile) -> None:
+    result = run_trial(spec(tasks_dir, "oom", cpu_profile, batch_size=64))
+    assert result.outcome == "oom"
+    assert "CUDA out of memory" in result.reason
+
+
+def test_segfault_is_a_crash(tasks_dir, cpu_profile) -> None:
+    result = run_trial(spec(tasks_dir, "segv", cpu_profile))
+    assert result.outcome == "crash"
+    assert "SIGSEGV" in result.reason
+    assert result.exit_code == -11
+
+
+def test_nan_loss_is_diverged(tasks_dir, cpu_profile) -> None:
+    result = run_trial(spec(tasks_dir, "diverges", cpu_profile))
+    assert result.outcome == "diverged"
+    assert "became nan" in result.reason
+
+
+def test_dataset_error_is_the_users_with_their_traceback(tasks_dir, cpu_profile) -> None:
+    result = run_trial(spec(tasks_dir, "bad_data", cpu_profile))
+    assert result.outcome == "user_error"
+    assert "corrupt record at index 37" in result.reason
+    assert "faulty.py" in result.traceback and "__getitem__" in result.traceback
+    # The user's frames, not autoaccel's internals, lead the traceback.
+    assert "autoaccel/measure" not in result.traceback
+
+
+def test_dataset_error_inside_a_loader_worker(tasks_dir, cpu_profile) -> None:
+    result = run_trial(spec(tasks_dir, "bad_data", cpu_profile, num_workers=1))
+    assert result.outcome == "user_error"
+    assert "corrupt record at index 37" in result.traceback
+
+
+def test_a_hang_times_out_and_leaves_no_process(tasks_dir, cpu_profile) -> None:
+    started = []
+
+    def popen(*args, **kwargs):
+        process = subprocess.Popen(*args, **kwargs)
+        started.append(process.pid)
+        return process
+
+    begin = time.monotonic()
+    result = run_trial(spec(tasks_dir, "hang", cpu_profile, num_workers=2), 12, popen=popen)
+    assert result.outcome == "timeout"
+    assert "12 s limit" in result.reason
+    assert time.monotonic() - begin < 30
+    group = started[0]
+    time.sleep(0.2)
+    running = [p.pid for p in psutil.process_iter() if _running_in_group(p, group)]
+    assert running == [], f"processes left running in the trial's group: {running}"
+
+
+def _running_in_group(process: psutil.Process, group: int) -> bool:
+    # Killed workers may linger as zombies until init reaps them: dead, not running.
+    try:
+        return os.getpgid(process.pid) == group and process.status() != psutil.STATUS_ZOMBIE
+    except (ProcessLookupError, psutil.NoSuchProcess):
+        return False
+
+
+def test_script_error_while_loading_is_a_user_error(tasks_dir) -> None:
+    result = run_trial(TrialSpec(action="inspect", script=str(tasks_dir / "raises_on_import.py")))
+    assert result.outcome == "user_error"
+    assert "FileNotFoundError" in result.traceback and "/data/train.csv" in result.traceback
+    assert "raises_on_import.py" in result.traceback
+
+
+def test_inspect_reports_task_facts(tasks_dir) -> None:
+    result = run_trial(TrialSpec(action="inspect", script=f"{tasks_dir / 'tiny.py'}:conv"))
+    assert result.outcome == "ok", result.log_tail
+    facts = result.facts
+    assert facts.has_conv2d and facts.has_linear
+    assert (facts.train_samples, facts.eval_samples) == (256, 64)
+    assert facts.baseline.batch_size == 16 and facts.name == "tiny"
