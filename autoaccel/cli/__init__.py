@@ -12,5 +12,6 @@ __all__ = ["app", "main"]
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``autoaccel`` console script."""
-    run_with_error_mapping(lambda: app(args=list(argv) if argv is not None else None,
-                                       prog_name="autoaccel"))
+    run_with_error_mapping(
+        lambda: app(args=list(argv) if argv is not None else None, prog_name="autoaccel")
+    )

@@ -2,16 +2,17 @@
 
 The profile travels as JSON (``schema_version``) into trial processes and into stored
 studies, so every field is a plain value; ``None`` means the probe could not tell, and
-``notes`` says why.
+``notes`` says why. The JSON also carries ``fingerprint`` for people and tools that read
+it; being derived from the other fields, it is recomputed on reading, never trusted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -100,6 +101,14 @@ class HardwareProfile(_Data):
     software: Software = Field(default_factory=Software)
     notes: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_fingerprint(cls, data: Any) -> Any:
+        # to_json writes the fingerprint; it is derived, so reading recomputes it.
+        if isinstance(data, dict) and "fingerprint" in data:
+            return {k: v for k, v in data.items() if k != "fingerprint"}
+        return data
+
     @property
     def device(self) -> str:
         """The torch device type trials run on: the first supported accelerator, else cpu."""
@@ -140,9 +149,13 @@ class HardwareProfile(_Data):
         """
         key = {
             "cpu": [self.cpu.model, self.cpu.arch, self.usable_cores],
+            # Sorted by their text: a None next to a number must not make sorting raise.
             "accelerators": sorted(
-                [a.kind, a.name, a.memory_total_bytes, a.compute_capability]
-                for a in self.accelerators
+                (
+                    [a.kind, a.name, a.memory_total_bytes, a.compute_capability]
+                    for a in self.accelerators
+                ),
+                key=lambda row: json.dumps(row, default=str),
             ),
             "torch": self.software.torch,
             "cuda": self.software.cuda,
@@ -162,8 +175,12 @@ class HardwareProfile(_Data):
         return f"{count}x {acc.name or acc.kind} + {cpu}"
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=2)
+        """The profile as JSON, with its ``fingerprint`` right after ``schema_version``."""
+        data = self.model_dump(mode="json")
+        document = {"schema_version": data.pop("schema_version"), "fingerprint": self.fingerprint()}
+        return json.dumps({**document, **data}, indent=2, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> HardwareProfile:
+        """Read what :meth:`to_json` (and ``autoaccel probe --json``) wrote."""
         return cls.model_validate_json(text)
