@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from autoaccel import __version__
-from autoaccel.cli import bench, probe
+from autoaccel.cli import bench, probe, tune
 
 app = typer.Typer(
     name="autoaccel",
@@ -37,3 +37,4 @@ def _root(
 
 app.command("probe")(probe.probe_command)
 app.command("bench")(bench.bench_command)
+app.command("tune")(tune.tune_command)

@@ -71,19 +71,23 @@ _SINGLE = {
 
 
 def choice_refusal(
-    name: str, value: Any, hw: HardwareProfile, facts: TaskFacts | None = None
+    name: str,
+    value: Any,
+    hw: HardwareProfile,
+    facts: TaskFacts | None = None,
+    stage: str = "train",
 ) -> str | None:
-    """Why knob ``name`` cannot take ``value`` on ``hw`` for this task, or None."""
+    """Why knob ``name`` cannot take ``value`` in ``stage`` on ``hw`` for this task, or None."""
     if name in _loader.NAMES:
-        return _loader.refusal(name, value, hw, facts)
-    return _SINGLE[name].refusal(value, hw, facts)
+        return _loader.refusal(name, value, hw, facts, stage)
+    return _SINGLE[name].refusal(value, hw, facts, stage)
 
 
 def refusals(config: Config, hw: HardwareProfile, facts: TaskFacts | None, stage: str) -> list[str]:
     """Every reason ``config`` cannot run in ``stage`` on ``hw``; empty when it can."""
     reasons = []
     for name in STAGE_KNOBS[stage]:
-        reason = choice_refusal(name, getattr(config, name), hw, facts)
+        reason = choice_refusal(name, getattr(config, name), hw, facts, stage)
         if reason:
             reasons.append(reason)
     return reasons

@@ -15,11 +15,24 @@ if TYPE_CHECKING:
 NAME = "batch_size"
 
 LR_SCALING_RULES = ("none", "linear", "sqrt")
+MIN_STEPS = 12  # fewer steps in the training budget leave nothing to time after warm-up
 
 
-def refusal(value: int, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
-    if facts is not None and value > facts.train_samples:
-        return f"batch_size={value} is larger than the {facts.train_samples} training samples"
+def refusal(
+    value: int, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
+) -> str | None:
+    if facts is None:
+        return None
+    if stage == "deploy":
+        if value > facts.eval_samples:
+            return f"batch_size={value} is larger than the {facts.eval_samples} eval samples"
+        return None
+    steps = int(facts.epochs * (facts.train_samples // value))
+    if steps < MIN_STEPS:
+        return (
+            f"batch_size={value} leaves {steps} steps in the task's training budget, too few "
+            f"to measure (at least {MIN_STEPS}); raise Task.epochs to try it"
+        )
     return None
 
 

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 NAME = "channels_last"
 
 
-def refusal(value: bool, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+def refusal(
+    value: bool, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
+) -> str | None:
     if value and facts is not None and not facts.has_conv2d:
         return "channels_last only changes models with 2-D convolutions (4-D tensors)"
     return None

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 NAME = "compile"
 
 
-def refusal(value: str, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+def refusal(
+    value: str, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
+) -> str | None:
     if value == "off":
         return None
     if hw.device == "cpu" and not hw.cpu.cxx_compiler:

@@ -13,7 +13,11 @@ NAMES = ("num_workers", "pin_memory", "persistent_workers", "prefetch_factor")
 
 
 def refusal(
-    name: str, value: Any, hw: HardwareProfile, facts: TaskFacts | None = None
+    name: str,
+    value: Any,
+    hw: HardwareProfile,
+    facts: TaskFacts | None = None,
+    stage: str = "train",
 ) -> str | None:
     """Why loader knob ``name`` cannot take ``value`` on ``hw``, or None."""
     if name == "num_workers" and value > hw.usable_cores:

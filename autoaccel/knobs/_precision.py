@@ -15,7 +15,9 @@ NAME = "precision"
 AUTOCAST_DTYPE = {"fp32": None, "tf32": None, "bf16": "bfloat16", "fp16": "float16"}
 
 
-def refusal(value: str, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+def refusal(
+    value: str, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
+) -> str | None:
     """Why ``value`` cannot run on ``hw``, or None."""
     cc = hw.cuda_capability
     if value == "fp16" and hw.device != "cuda":

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 NAME = "pruning_ratio"
 
 
-def refusal(value: float, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+def refusal(
+    value: float, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
+) -> str | None:
     if value > 0 and not hw.software.torch_pruning:
         return "pruning needs the torch-pruning package (pip install torch-pruning)"
     return None

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 NAME = "quantization"
 
 
-def refusal(value: str, hw: HardwareProfile, facts: TaskFacts | None = None) -> str | None:
+def refusal(
+    value: str, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
+) -> str | None:
     if value == "none":
         return None
     if value == "int8_dynamic_torch_ao" and hw.device != "cpu":

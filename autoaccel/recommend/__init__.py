@@ -1,7 +1,12 @@
-"""The recommendation: the fastest feasible configuration per stage, with its evidence."""
+"""The recommendation: the fastest feasible configuration per stage, with its evidence.
+
+Pure functions of stored trial records, so a recommendation can be rebuilt anywhere from
+the database alone.
+"""
 
 from __future__ import annotations
 
+from autoaccel.recommend._compute import baseline_of, is_feasible, limits, recommend_stage
 from autoaccel.recommend._model import (
     FILE_NAME,
     Recommendation,
@@ -10,12 +15,19 @@ from autoaccel.recommend._model import (
     recommendation_path,
     stage_config_data,
 )
+from autoaccel.recommend._records import Role, TrialRecord
 
 __all__ = [
     "FILE_NAME",
     "Recommendation",
+    "Role",
     "StageRecommendation",
+    "TrialRecord",
+    "baseline_of",
+    "is_feasible",
+    "limits",
     "read_recommendation",
+    "recommend_stage",
     "recommendation_path",
     "stage_config_data",
 ]

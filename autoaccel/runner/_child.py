@@ -7,7 +7,10 @@ hard crash (a signal) leaves no result, and the parent classifies that.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,7 +64,25 @@ def execute(spec: TrialSpec) -> TrialResult:
         )
 
 
+def _die_with_parent(poll_s: float = 1.0) -> None:
+    """End this trial (and its loader workers) if the tuner that started it dies.
+
+    A tuner killed with SIGKILL cannot stop its trial; without this, a hung trial would run
+    on with nobody to enforce its timeout.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="autoaccel-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _die_with_parent()
     spec_path, result_path = (Path(arg) for arg in argv)
     spec = TrialSpec.model_validate_json(spec_path.read_text())
     execute(spec).write(result_path)

@@ -74,9 +74,11 @@ def test_torch_ao_int8_is_cpu_only(cpu_profile, make_gpu_host) -> None:
     assert "CPU only" in knobs.choice_refusal("quantization", "int8_dynamic_torch_ao", gpu)
 
 
-def test_batch_larger_than_the_dataset_is_refused(cpu_profile) -> None:
-    reason = knobs.choice_refusal("batch_size", 4096, cpu_profile, facts(train_samples=1000))
-    assert "larger than the 1000 training samples" in reason
+def test_batch_too_large_for_the_training_budget_is_refused(cpu_profile) -> None:
+    task = facts(train_samples=1000, epochs=2.0)
+    assert knobs.choice_refusal("batch_size", 128, cpu_profile, task) is None  # 14 steps
+    reason = knobs.choice_refusal("batch_size", 256, cpu_profile, task)  # 6 steps
+    assert "leaves 6 steps in the task's training budget" in reason
 
 
 def test_stage_decides_which_knobs_are_checked(cpu_profile) -> None:

@@ -1,0 +1,135 @@
+"""Showing a running study: a live panel on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from autoaccel import _format as fmt
+from autoaccel.recommend import TrialRecord
+
+
+def _config_text(config: dict[str, Any]) -> str:
+    return " ".join(f"{key}={value}" for key, value in config.items())
+
+
+def _finished_line(
+    stage: str, record: TrialRecord, finished: int, target: int, best: float | None
+) -> str:
+    what = record.outcome
+    if record.ok and record.measurement is not None:
+        m = record.measurement
+        what = f"{fmt.rate(m.throughput.median)} {m.metric_name} {m.metric:.4g}"
+    elif record.reason:
+        what = f"{record.outcome}: {record.reason}"
+    if record.repeat_of is not None:
+        what += f" (same as trial {record.repeat_of}, not re-run)"
+    took = f" in {fmt.seconds(record.duration_s)}" if record.duration_s else ""
+    return (
+        f"[{stage} {finished}/{target}] trial {record.number} {what}{took}; "
+        f"best {fmt.speedup(best)}"
+    )
+
+
+class PlainProgress:
+    """One line per event: for logs, CI and pipes."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def stage_started(self, stage: str, finished: int, target: int, space_size: int) -> None:
+        resumed = f", resuming at {finished}" if finished else ""
+        self.console.print(
+            f"{stage} stage: {target} trials over {space_size:,} configurations{resumed}",
+            markup=False,
+        )
+
+    def trial_started(self, stage: str, number: int, role: str, config: dict[str, Any]) -> None:
+        label = {"baseline": " (baseline)", "first_guess": " (first guess)"}.get(role, "")
+        self.console.print(f"[{stage}] trial {number}{label}: {_config_text(config)}", markup=False)
+
+    def trial_finished(
+        self,
+        stage: str,
+        record: TrialRecord,
+        finished: int,
+        target: int,
+        best_speedup: float | None,
+    ) -> None:
+        self.console.print(
+            _finished_line(stage, record, finished, target, best_speedup), markup=False
+        )
+
+    def note(self, text: str) -> None:
+        self.console.print(f"note: {text}", markup=False)
+
+
+class LiveProgress(PlainProgress):
+    """Finished trials scroll by; below them a panel shows the running trial, the best
+    speedup so far, and elapsed and remaining time."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console)
+        self.live = Live(
+            console=console, refresh_per_second=2, transient=True, get_renderable=self._panel
+        )
+        self.stage = ""
+        self.finished = 0
+        self.target = 0
+        self.running = ""
+        self.best: float | None = None
+        self.started = time.monotonic()
+        self.trial_started_at: float | None = None
+        self.durations: list[float] = []
+
+    def __enter__(self) -> LiveProgress:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.stop()
+
+    def _panel(self) -> Text:
+        elapsed = time.monotonic() - self.started
+        left = "-"
+        if self.durations:
+            average = sum(self.durations) / len(self.durations)
+            left = "~" + fmt.seconds(average * max(self.target - self.finished, 0))
+        running = ""
+        if self.trial_started_at is not None:
+            running = f" ({fmt.seconds(time.monotonic() - self.trial_started_at)})"
+        return Text(
+            f"{self.stage} stage: trial {self.finished + 1} of {self.target}{running}\n"
+            f"  running   {self.running}\n"
+            f"  best      {fmt.speedup(self.best)} over the baseline\n"
+            f"  elapsed   {fmt.seconds(elapsed)}, left {left}"
+        )
+
+    def stage_started(self, stage: str, finished: int, target: int, space_size: int) -> None:
+        super().stage_started(stage, finished, target, space_size)
+        self.stage, self.finished, self.target = stage, finished, target
+        self.best = None
+        self.durations.clear()
+
+    def trial_started(self, stage: str, number: int, role: str, config: dict[str, Any]) -> None:
+        self.running = f"trial {number}: {_config_text(config)}"
+        self.trial_started_at = time.monotonic()
+
+    def trial_finished(
+        self,
+        stage: str,
+        record: TrialRecord,
+        finished: int,
+        target: int,
+        best_speedup: float | None,
+    ) -> None:
+        super().trial_finished(stage, record, finished, target, best_speedup)
+        self.finished, self.best = finished, best_speedup
+        if record.duration_s:
+            self.durations.append(record.duration_s)
+        self.running = ""
+        self.trial_started_at = None

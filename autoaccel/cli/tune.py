@@ -1,0 +1,123 @@
+"""``autoaccel tune``: search, then print and save the recommendation."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from autoaccel.cli._options import DEFAULT_STORAGE, JsonOption, StorageOption
+from autoaccel.cli._progress import LiveProgress, PlainProgress
+from autoaccel.cli._render import console, err_console, print_json, rows_table
+
+DEFAULT_TRIALS = 20  # kept equal to autoaccel.study.DEFAULT_TRIALS by a test
+DEFAULT_DROP = 0.01  # kept equal to autoaccel.study.DEFAULT_MAX_METRIC_DROP by a test
+
+
+def tune_command(
+    script: Annotated[
+        str,
+        typer.Argument(
+            help="Training script holding an autoaccel.Task (train.py or train.py:name)."
+        ),
+    ],
+    study: Annotated[
+        str | None,
+        typer.Option(
+            help="Study name [default: the script's file name]. The same name again resumes."
+        ),
+    ] = None,
+    storage: StorageOption = DEFAULT_STORAGE,
+    space: Annotated[
+        Path | None, typer.Option(help="Search-space YAML [default: search_spaces/<stage>.yaml].")
+    ] = None,
+    stage: Annotated[
+        str,
+        typer.Option(
+            help="train, deploy (inference), or all: train, then deploy the trained model."
+        ),
+    ] = "all",
+    trials: Annotated[
+        int,
+        typer.Option(
+            help="Finished trials each stage should hold; a resumed study counts its own."
+        ),
+    ] = DEFAULT_TRIALS,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop starting trials after this many seconds in total.")
+    ] = None,
+    max_metric_drop: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Largest allowed fall of the metric below the baseline's, in the metric's own "
+            f"units [default: the study's, else {DEFAULT_DROP}, one point of accuracy]."
+        ),
+    ] = None,
+    trial_timeout: Annotated[
+        float, typer.Option(help="Seconds before one trial is stopped (it counts as a timeout).")
+    ] = 600.0,
+    allow_other_hardware: Annotated[
+        bool, typer.Option(help="Continue a study measured on a different machine.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed for the sampler and every trial.")] = 0,
+    json_output: JsonOption = False,
+) -> None:
+    """Search for the fastest setup of SCRIPT whose metric holds; save the recommendation."""
+    from autoaccel.study import TuneOptions, tune
+
+    options = TuneOptions(
+        study=study,
+        storage=storage,
+        space=space,
+        stage=stage,
+        trials=trials,
+        timeout_s=timeout,
+        max_metric_drop=max_metric_drop,
+        trial_timeout_s=trial_timeout,
+        allow_other_hardware=allow_other_hardware,
+        seed=seed,
+    )
+    out = err_console if json_output else console
+    live = out.is_terminal and not json_output
+    progress = LiveProgress(out) if live else PlainProgress(out)
+    with progress if isinstance(progress, LiveProgress) else contextlib.nullcontext():
+        result = tune(script, options, progress=progress)
+    if json_output:
+        print_json(
+            {
+                "study": result.study,
+                "interrupted": result.interrupted,
+                "recommendation_file": str(result.path),
+                "recommendation": result.recommendation.model_dump(mode="json"),
+            }
+        )
+    else:
+        _print_recommendation(result)
+    if result.interrupted:
+        raise typer.Exit(130)
+
+
+def _print_recommendation(result) -> None:
+    from autoaccel.report._summary import config_line, summary_rows
+
+    rec = result.recommendation
+    if result.interrupted:
+        console.print(
+            "[bold]Interrupted[/]: finished trials are kept; run the same command to resume."
+        )
+    if not rec.stages:
+        console.print("No recommendation yet: the baseline has not finished.")
+    for stage, choice in rec.stages.items():
+        console.print()
+        console.print(f"[bold]Recommended {stage} configuration[/] ({rec.hardware})")
+        console.print(f"  {config_line(choice)}", markup=False)
+        console.print(rows_table(summary_rows(choice)))
+    console.print()
+    console.print(
+        f"Saved to {result.path}; autoaccel.train(task) and "
+        f"autoaccel bench --config {result.path} pick it up.",
+        markup=False,
+    )
+    console.print(f"Full report: autoaccel report {result.study}", markup=False)

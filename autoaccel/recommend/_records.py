@@ -1,0 +1,43 @@
+"""One finished trial as plain data, read back from the storage: what recommendations and
+reports are computed from."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from autoaccel.knobs import Config
+from autoaccel.measure import Measurement
+
+Role = Literal["baseline", "first_guess", "search", "retry"]
+
+
+class TrialRecord(BaseModel):
+    """A trial of one stage: its configuration, how it ended, and what it measured."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    role: Role = "search"
+    config: Config
+    outcome: str
+    reason: str | None = None
+    measurement: Measurement | None = None
+    duration_s: float | None = None
+    repeat_of: int | None = None
+    skipped: bool = False
+    traceback: str | None = None
+    log_tail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok" and self.measurement is not None
+
+    @property
+    def throughput(self) -> float:
+        return self.measurement.throughput.median if self.ok and self.measurement else 0.0
+
+    @property
+    def metric(self) -> float | None:
+        return self.measurement.metric if self.ok and self.measurement else None

@@ -1,0 +1,48 @@
+"""A stage's recommendation as label/value rows: the end of ``tune`` and every report use it."""
+
+from __future__ import annotations
+
+from autoaccel import _format as fmt
+from autoaccel.recommend import StageRecommendation
+
+
+def config_line(rec: StageRecommendation) -> str:
+    values = rec.config.for_stage(rec.stage)
+    return ", ".join(f"{key}={value}" for key, value in values.items())
+
+
+def changed_knobs(rec: StageRecommendation, baseline: dict[str, object]) -> dict[str, object]:
+    """The knobs the recommendation sets differently from the baseline."""
+    values = rec.config.for_stage(rec.stage)
+    return {key: value for key, value in values.items() if baseline.get(key) != value}
+
+
+def summary_rows(rec: StageRecommendation) -> list[tuple[str, str]]:
+    """Speedup with both spreads, metric against baseline, memory, MFU, and limits."""
+    unit = "training" if rec.stage == "train" else "inference"
+    t, b = rec.throughput, rec.baseline_throughput
+    metric_change = rec.metric - rec.baseline_metric
+    rows = [
+        ("trial", f"{rec.trial} (baseline: trial {rec.baseline_trial})"),
+        (
+            "speedup",
+            f"{fmt.speedup(rec.speedup)}  {unit} {fmt.rate(t.median)} "
+            f"(spread {fmt.percent(t.spread)}) vs baseline {fmt.rate(b.median)} "
+            f"(spread {fmt.percent(b.spread)})",
+        ),
+        (
+            rec.metric_name,
+            f"{rec.metric:.4g} vs baseline {rec.baseline_metric:.4g} ({metric_change:+.4g}; "
+            f"allowed drop {rec.max_metric_drop:g})",
+        ),
+        (
+            "peak memory",
+            f"{fmt.nbytes(rec.peak_memory_bytes)} vs baseline "
+            f"{fmt.nbytes(rec.baseline_peak_memory_bytes)}"
+            + (" (process RSS)" if rec.memory_kind == "process_rss" else ""),
+        ),
+        ("MFU", f"{fmt.percent(rec.mfu)} vs baseline {fmt.percent(rec.baseline_mfu)}"),
+        ("trials", f"{rec.feasible_trials} feasible of {rec.finished_trials} finished"),
+    ]
+    rows += [("still limiting", limit) for limit in rec.limits]
+    return rows

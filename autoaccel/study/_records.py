@@ -1,0 +1,92 @@
+"""Storing trial results in Optuna trials, and reading them back as records.
+
+Everything a report needs lives in the trial's user attributes, so a report can be made on
+another machine from the database alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoaccel.knobs import Config
+from autoaccel.measure import Measurement
+from autoaccel.recommend import TrialRecord
+from autoaccel.runner import TrialResult
+
+TEXT_LIMIT = 4000  # tracebacks and log tails are kept to their last characters
+NOT_FINISHED = "did_not_finish"
+METRIC_DROP = "metric_drop"
+
+
+def trial_values(result: TrialResult) -> list[float]:
+    """(throughput, metric) to tell Optuna. A trial that did not finish has no metric: it is
+    told as -inf, and its constraint marks it infeasible, so samplers learn from it."""
+    if result.ok and result.measurement is not None:
+        return [result.measurement.throughput.median, result.measurement.metric]
+    return [0.0, -math.inf]
+
+
+def constraints(result: TrialResult, baseline_metric: float, max_metric_drop: float) -> dict:
+    """Constraint values (feasible when <= 0): did it finish, and did its metric hold."""
+    if not (result.ok and result.measurement is not None):
+        return {NOT_FINISHED: 1.0, METRIC_DROP: 0.0}
+    drop = baseline_metric - result.measurement.metric
+    return {NOT_FINISHED: 0.0, METRIC_DROP: drop - max_metric_drop}
+
+
+def result_attrs(result: TrialResult) -> dict[str, Any]:
+    """The user attributes that store ``result`` with its trial."""
+    return {
+        "outcome": result.outcome,
+        "reason": result.reason,
+        "measurement": result.measurement.model_dump() if result.measurement else None,
+        "duration_s": result.duration_s,
+        "traceback": _clip(result.traceback),
+        "log_tail": _clip(result.log_tail) if not result.ok else None,
+    }
+
+
+def record_of(trial: Any) -> TrialRecord | None:
+    """The record of a finished Optuna trial, or None if it holds no autoaccel result."""
+    from optuna.trial import TrialState
+
+    attrs = trial.user_attrs
+    outcome = attrs.get("outcome")
+    reason = attrs.get("reason")
+    if outcome is None and trial.state == TrialState.FAIL:
+        # Marked failed on resume: the tuner running it was killed.
+        outcome, reason = "interrupted", "the tuner running it stopped; it was queued again"
+    if outcome is None or "config" not in attrs:
+        return None
+    try:
+        measurement = attrs.get("measurement")
+        return TrialRecord(
+            number=trial.number,
+            role=attrs.get("role", "search"),
+            config=Config.model_validate(attrs["config"]),
+            outcome=outcome,
+            reason=reason,
+            measurement=Measurement.model_validate(measurement) if measurement else None,
+            duration_s=attrs.get("duration_s"),
+            repeat_of=attrs.get("repeat_of"),
+            skipped=bool(attrs.get("skipped", False)),
+            traceback=attrs.get("traceback"),
+            log_tail=attrs.get("log_tail"),
+        )
+    except (ValidationError, KeyError, TypeError):
+        return None
+
+
+def records_of(trials: Iterable[Any]) -> list[TrialRecord]:
+    """Records of every trial that holds a result, in trial order."""
+    return [r for r in (record_of(t) for t in trials) if r is not None]
+
+
+def _clip(text: str | None) -> str | None:
+    if not text:
+        return None
+    return text if len(text) <= TEXT_LIMIT else "..." + text[-TEXT_LIMIT:]

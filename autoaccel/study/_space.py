@@ -1,0 +1,228 @@
+"""Search spaces: YAML files of knob choices, validated, then narrowed to what the probed
+hardware and the task can run.
+
+The effective space is stored with the study, because Optuna refuses changed categorical
+choices inside one study; a resumed study searches exactly what it searched before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from autoaccel import knobs
+from autoaccel.errors import SearchSpaceError
+from autoaccel.knobs import STAGE_KNOBS, Config
+from autoaccel.probe import HardwareProfile
+from autoaccel.task import TaskFacts
+
+# Searched only when their condition holds (DataLoader refuses them without workers).
+_NEEDS_WORKERS = ("persistent_workers", "prefetch_factor")
+_RANGE_KNOBS = ("pruning_ratio",)  # given as {low, high, step}; others as a list of choices
+
+
+@dataclasses.dataclass(frozen=True)
+class FloatRange:
+    low: float
+    high: float
+    step: float
+
+    def values(self) -> list[float]:
+        count = round((self.high - self.low) / self.step)
+        return [round(self.low + i * self.step, 10) for i in range(count + 1)]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchSpace:
+    """The values to search per knob for one stage, and the choices dropped, with why."""
+
+    stage: str
+    choices: dict[str, list[Any]]
+    ranges: dict[str, FloatRange] = dataclasses.field(default_factory=dict)
+    dropped: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    source: str = ""
+
+    def suggest(self, trial: Any, base: Config) -> Config:
+        """Ask ``trial`` (an Optuna trial) for a value of every knob; others come from base."""
+        values: dict[str, Any] = {}
+        for name, options in self.choices.items():
+            if name in _NEEDS_WORKERS and values.get("num_workers", base.num_workers) == 0:
+                continue
+            values[name] = trial.suggest_categorical(name, options)
+        for name, span in self.ranges.items():
+            # Optuna's stepped floats carry binary noise (0.30000000000000004).
+            values[name] = round(trial.suggest_float(name, span.low, span.high, step=span.step), 6)
+        return config_for(base, values)
+
+    def params_for(self, config: Config) -> dict[str, Any]:
+        """The Optuna parameters that reproduce ``config`` in this space (for enqueueing)."""
+        params = {}
+        for name in [*self.choices, *self.ranges]:
+            if name in _NEEDS_WORKERS and config.num_workers == 0:
+                continue
+            params[name] = getattr(config, name)
+        return params
+
+    def grid(self, base: Config) -> list[Config]:
+        """Every distinct configuration in the space, worker-only knobs only with workers."""
+        names = [*self.choices, *self.ranges]
+        options = [self.choices.get(n) or self.ranges[n].values() for n in names]
+        configs = {}
+        for combination in itertools.product(*options):
+            config = config_for(base, dict(zip(names, combination, strict=True)))
+            configs[config.model_dump_json()] = config
+        return list(configs.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "choices": self.choices,
+            "ranges": {name: dataclasses.asdict(span) for name, span in self.ranges.items()},
+            "dropped": self.dropped,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchSpace:
+        return cls(
+            stage=data["stage"],
+            choices={name: list(values) for name, values in data["choices"].items()},
+            ranges={name: FloatRange(**span) for name, span in data.get("ranges", {}).items()},
+            dropped=data.get("dropped", {}),
+            source=data.get("source", ""),
+        )
+
+
+def config_for(base: Config, values: dict[str, Any]) -> Config:
+    """``base`` with ``values``; worker-only knobs reset when there are no workers."""
+    merged = {**base.model_dump(), **values}
+    if merged["num_workers"] == 0:
+        merged.update(persistent_workers=False, prefetch_factor=None)
+    return Config.model_validate(merged)
+
+
+def default_space_path(stage: str) -> Path:
+    """The packaged default space for ``stage`` (``search_spaces/<stage>.yaml``)."""
+    return Path(str(importlib.resources.files("autoaccel.search_spaces") / f"{stage}.yaml"))
+
+
+def load_space(path: Path, stage: str) -> SearchSpace:
+    """Read and validate a search-space file for ``stage``.
+
+    The file either lists knobs directly or holds one section per stage (``train:``,
+    ``deploy:``). Errors name the file, the knob and what is allowed.
+    """
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise SearchSpaceError(
+            f"{path}: no such search-space file. The defaults are in search_spaces/ "
+            "(train.yaml, deploy.yaml); copy one to start."
+        ) from None
+    except yaml.YAMLError as error:
+        raise SearchSpaceError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(data, dict) or not data:
+        raise SearchSpaceError(f"{path} must map knob names to their choices.")
+    if set(data) <= set(STAGE_KNOBS):
+        if stage not in data:
+            raise SearchSpaceError(f"{path} has no {stage}: section (it has {', '.join(data)}).")
+        data = data[stage]
+        if not isinstance(data, dict) or not data:
+            raise SearchSpaceError(f"{path}: the {stage}: section must map knobs to choices.")
+    return _validate(data, stage, str(path))
+
+
+def _validate(data: dict[str, Any], stage: str, source: str) -> SearchSpace:
+    allowed = STAGE_KNOBS[stage]
+    choices: dict[str, list[Any]] = {}
+    ranges: dict[str, FloatRange] = {}
+    for name, value in data.items():
+        where = f"{source}: {name}"
+        if name not in allowed:
+            other = [s for s, names in STAGE_KNOBS.items() if name in names and s != stage]
+            hint = f" (it is a {other[0]}-stage knob)" if other else ""
+            raise SearchSpaceError(
+                f"{where}: unknown knob for the {stage} stage{hint}; allowed: {', '.join(allowed)}."
+            )
+        if name in _RANGE_KNOBS and isinstance(value, dict):
+            ranges[name] = _range(value, where)
+            continue
+        if not isinstance(value, list) or not value:
+            raise SearchSpaceError(f"{where}: give a non-empty list of choices, got {value!r}.")
+        for choice in value:
+            _check_choice(name, choice, where)
+        choices[name] = list(dict.fromkeys(value))
+    return SearchSpace(stage=stage, choices=choices, ranges=ranges, source=source)
+
+
+def _check_choice(name: str, choice: Any, where: str) -> None:
+    if name == "compile" and choice is False:
+        raise SearchSpaceError(f'{where}: YAML read off as false; write "off" in quotes.')
+    try:
+        Config.model_validate({**_valid_context(name), name: choice})
+    except ValidationError as error:
+        detail = knobs.describe_validation_error(error).split(": ", 1)[-1]
+        raise SearchSpaceError(f"{where}: {choice!r} is not allowed: {detail}.") from None
+
+
+def _valid_context(name: str) -> dict[str, Any]:
+    # Worker-only knobs are checked as if workers were on.
+    return {"num_workers": 1} if name in _NEEDS_WORKERS else {}
+
+
+def _range(value: dict[str, Any], where: str) -> FloatRange:
+    try:
+        span = FloatRange(float(value["low"]), float(value["high"]), float(value["step"]))
+    except (KeyError, TypeError, ValueError):
+        raise SearchSpaceError(
+            f"{where}: a range needs numbers low, high and step, got {value!r}."
+        ) from None
+    if set(value) - {"low", "high", "step"}:
+        raise SearchSpaceError(f"{where}: a range takes only low, high and step.")
+    if not (0 <= span.low <= span.high <= 0.9) or span.step <= 0:
+        raise SearchSpaceError(f"{where}: need 0 <= low <= high <= 0.9 and step > 0.")
+    return span
+
+
+def fit_to(
+    space: SearchSpace, hw: HardwareProfile, facts: TaskFacts, baseline: Config
+) -> SearchSpace:
+    """The choices ``hw`` and the task can run, plus the baseline's own values.
+
+    Every dropped choice is kept with its reason, so reports can say what was not tried.
+    """
+    choices: dict[str, list[Any]] = {}
+    dropped: dict[str, dict[str, str]] = {}
+    for name, options in space.choices.items():
+        kept = []
+        for option in options:
+            reason = knobs.choice_refusal(name, option, hw, facts, space.stage)
+            if reason:
+                dropped.setdefault(name, {})[str(option)] = reason
+            else:
+                kept.append(option)
+        own = getattr(baseline, name)
+        if own not in kept and (name not in _NEEDS_WORKERS or own is not None):
+            kept.append(own)
+        choices[name] = _sorted(kept)
+    ranges = dict(space.ranges)
+    for name in list(ranges):
+        reason = knobs.choice_refusal(name, ranges[name].high, hw, facts, space.stage)
+        if reason:
+            dropped.setdefault(name, {})[f"{ranges[name].low}..{ranges[name].high}"] = reason
+            del ranges[name]
+    return SearchSpace(space.stage, choices, ranges, dropped, space.source)
+
+
+def _sorted(values: list[Any]) -> list[Any]:
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return sorted(values)
+    if all(isinstance(v, bool) for v in values):
+        return sorted(values)
+    return values

@@ -1,0 +1,233 @@
+"""One stage of an autoaccel study, kept in one Optuna study: create, check, resume.
+
+Study attributes record what the trials were measured on and against (hardware, search
+space, task, tolerance, autoaccel version), so a resumed or reported study can be checked
+and explained from the storage alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import warnings
+from typing import Any
+
+from autoaccel import __version__
+from autoaccel.errors import StudyError
+from autoaccel.knobs import Config
+from autoaccel.probe import HardwareProfile
+from autoaccel.recommend import TrialRecord
+from autoaccel.study._records import records_of
+from autoaccel.study._space import SearchSpace
+from autoaccel.study._storage import stage_study_name
+from autoaccel.task import TaskFacts
+
+ATTR_KIND = "autoaccel"  # marks a study autoaccel made, with the version that made it
+
+
+@dataclasses.dataclass(frozen=True)
+class StageStudy:
+    """An Optuna study holding one stage, with what was stored at its creation: the
+    hardware and task it measured, the space it searches and the baseline it beats."""
+
+    optuna_study: Any
+    name: str
+    stage: str
+    space: SearchSpace
+    baseline: Config
+    hardware: HardwareProfile
+    task: TaskFacts
+    max_metric_drop: float
+    version: str = __version__
+
+    @property
+    def fingerprint(self) -> str:
+        return self.hardware.fingerprint()
+
+    @property
+    def largest_batch(self) -> int | None:
+        sizes = self.space.choices.get("batch_size")
+        return max(sizes) if sizes else None
+
+    def records(self) -> list[TrialRecord]:
+        """The trials' records, read from the storage now."""
+        return records_of(self.optuna_study.get_trials(deepcopy=False))
+
+    def finished_count(self) -> int:
+        from optuna.trial import TrialState
+
+        return len(self.optuna_study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+
+
+def sampler(seed: int, trials: int) -> Any:
+    """Multi-objective TPE that models knobs jointly; constraints come from the trials."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            multivariate=True,
+            group=True,
+            # Random start-up trials teach the model; few when the budget is small.
+            n_startup_trials=max(3, min(10, trials // 4)),
+        )
+
+
+def open_stage_study(
+    storage: Any,
+    name: str,
+    stage: str,
+    *,
+    hardware: HardwareProfile,
+    facts: TaskFacts,
+    space: SearchSpace,
+    space_given: bool,
+    max_metric_drop: float | None,
+    default_metric_drop: float,
+    allow_other_hardware: bool,
+    seed: int,
+    trials: int,
+    notes: list[str],
+) -> StageStudy:
+    """Create the stage's study, or load it and check it can be continued here.
+
+    ``space`` is the effective space for a new study; a resumed study keeps its stored one
+    (an explicitly given, different space is refused). Things the user should know go to
+    ``notes``.
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna_name = stage_study_name(name, stage)
+    existing = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+    study = optuna.create_study(
+        storage=storage,
+        study_name=optuna_name,
+        directions=["maximize", "maximize"],
+        sampler=sampler(seed, trials),
+        load_if_exists=True,
+    )
+    if optuna_name not in existing:
+        drop = default_metric_drop if max_metric_drop is None else max_metric_drop
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(["throughput", facts.metric_name])
+        attrs = {
+            ATTR_KIND: {"version": __version__, "study": name, "stage": stage},
+            "hardware": hardware.model_dump(mode="json"),
+            "fingerprint": hardware.fingerprint(),
+            "search_space": space.to_dict(),
+            "task": facts.model_dump(mode="json"),
+            "baseline": facts.baseline.model_dump(),
+            "max_metric_drop": drop,
+        }
+        for key, value in attrs.items():
+            study.set_user_attr(key, value)
+        return StageStudy(study, name, stage, space, facts.baseline, hardware, facts, drop)
+    return _resume(
+        study,
+        name,
+        stage,
+        hardware,
+        facts,
+        space,
+        space_given,
+        max_metric_drop,
+        allow_other_hardware,
+        notes,
+    )
+
+
+def _resume(
+    study: Any,
+    name: str,
+    stage: str,
+    hardware: HardwareProfile,
+    facts: TaskFacts,
+    space: SearchSpace,
+    space_given: bool,
+    max_metric_drop: float | None,
+    allow_other_hardware: bool,
+    notes: list[str],
+) -> StageStudy:
+    attrs = study.user_attrs
+    if ATTR_KIND not in attrs or "search_space" not in attrs:
+        raise StudyError(
+            f"study {stage_study_name(name, stage)!r} exists in this storage but was not made "
+            "by autoaccel; choose another --study name."
+        )
+    stored_hw = HardwareProfile.model_validate(attrs["hardware"])
+    if attrs.get("fingerprint") != hardware.fingerprint():
+        if not allow_other_hardware:
+            raise StudyError(
+                f"study {name!r} was measured on {stored_hw.summary()} (fingerprint "
+                f"{attrs.get('fingerprint')}); this machine is {hardware.summary()} "
+                f"({hardware.fingerprint()}). Throughputs would not compare: use a new "
+                "--study name, or pass --allow-other-hardware to continue anyway."
+            )
+        notes.append(f"continuing {name} ({stage}) on other hardware, as asked")
+    stored_space = SearchSpace.from_dict(attrs["search_space"])
+    if space_given and (space.choices, space.ranges) != (stored_space.choices, stored_space.ranges):
+        raise StudyError(
+            f"study {name!r} searches a different {stage} space than {space.source} gives; "
+            "Optuna cannot change the choices inside a study. Use a new --study name for the "
+            "new space, or leave out --space to continue with the stored one."
+        )
+    stored_task = TaskFacts.model_validate(attrs["task"])
+    if stored_task.script_sha256 != facts.script_sha256:
+        notes.append(
+            f"{facts.script} changed since study {name!r} started; earlier trials measured "
+            "the earlier version"
+        )
+    drop = attrs.get("max_metric_drop", 0.0)
+    if max_metric_drop is not None and max_metric_drop != drop:
+        study.set_user_attr("max_metric_drop", max_metric_drop)
+        notes.append(f"metric tolerance changed from {drop} to {max_metric_drop}")
+        drop = max_metric_drop
+    baseline = Config.model_validate(attrs["baseline"])
+    return StageStudy(
+        study,
+        name,
+        stage,
+        stored_space,
+        baseline,
+        stored_hw,
+        stored_task,
+        drop,
+        attrs[ATTR_KIND]["version"],
+    )
+
+
+def tuner_identity() -> dict[str, Any]:
+    """Who runs a trial: lets a resumed tuner tell its own dead trials from live ones.
+
+    The process start time guards against a reused process id.
+    """
+    import psutil
+
+    return {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "pid_started": psutil.Process().create_time(),
+    }
+
+
+def is_stale(trial: Any, host: str) -> bool:
+    """Whether a RUNNING trial belongs to a tuner on this host that no longer runs.
+
+    Trials running on other hosts (a shared PostgreSQL study) are left alone.
+    """
+    import psutil
+
+    attrs = trial.user_attrs
+    if attrs.get("host") != host:
+        return False
+    pid = attrs.get("pid")
+    if pid is None or pid == os.getpid():
+        return True
+    try:
+        return psutil.Process(pid).create_time() != attrs.get("pid_started")
+    except psutil.NoSuchProcess:
+        return True

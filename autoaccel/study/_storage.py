@@ -1,0 +1,97 @@
+"""Opening study storage by URL, with errors that say what to do."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from autoaccel.errors import StorageError
+
+DEFAULT_STORAGE = "sqlite:///studies/autoaccel.db"
+STAGE_SEPARATOR = ":"
+_SCHEMES = ("sqlite", "postgresql", "mysql")
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def stage_study_name(study: str, stage: str) -> str:
+    """The Optuna study that holds one stage of an autoaccel study."""
+    return f"{study}{STAGE_SEPARATOR}{stage}"
+
+
+def split_study_name(optuna_name: str) -> tuple[str, str] | None:
+    """``(study, stage)`` for an autoaccel stage study name, else None."""
+    study, sep, stage = optuna_name.rpartition(STAGE_SEPARATOR)
+    return (study, stage) if sep and study and stage in ("train", "deploy") else None
+
+
+def check_study_name(name: str) -> str:
+    if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name):
+        raise StorageError(
+            f"study name {name!r} is not usable: use letters, digits, '_', '-' and '.', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def open_storage(url: str, *, create: bool = True) -> Any:
+    """An Optuna RDB storage for ``url``.
+
+    For SQLite, the folder is created when ``create`` is set (the first ``tune``); a report
+    on a missing file is an error instead of an empty database.
+    """
+    import optuna
+    import sqlalchemy.exc
+
+    scheme = url.split(":", 1)[0].split("+", 1)[0] if "://" in url else ""
+    if scheme not in _SCHEMES:
+        raise StorageError(
+            f"storage URL {redact(url)!r} is not one autoaccel can use. Use "
+            f"{DEFAULT_STORAGE} (the default) or postgresql://USER:PASSWORD@HOST/DATABASE."
+        )
+    if scheme == "sqlite":
+        _prepare_sqlite(url, create)
+    try:
+        return optuna.storages.RDBStorage(url, skip_compatibility_check=False)
+    except ImportError:
+        raise StorageError(
+            f"the database driver for {redact(url)} is not installed; for PostgreSQL run "
+            "pip install 'autoaccel[postgres]'."
+        ) from None
+    except (sqlalchemy.exc.SQLAlchemyError, RuntimeError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StorageError(
+            f"cannot open the study storage {redact(url)}: {first}. Check the URL, that the "
+            "database server is running, and that this is an Optuna database."
+        ) from None
+
+
+def _prepare_sqlite(url: str, create: bool) -> None:
+    path_text = url.split(":///", 1)[-1] if ":///" in url else ""
+    if not path_text or path_text == ":memory:":
+        return
+    path = Path(path_text)
+    if path.is_dir():
+        raise StorageError(f"{redact(url)} names a folder, not a database file.")
+    if path.exists():
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        if header and header != b"SQLite format 3\x00":
+            raise StorageError(
+                f"{path} exists but is not an SQLite database; it was left untouched. Point "
+                "--storage at another file."
+            )
+        return
+    if not create:
+        raise StorageError(
+            f"no study storage at {path} (from {redact(url)}). Run autoaccel tune first, or "
+            "pass --storage with the URL your studies are in."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(f"cannot create {path.parent} for {redact(url)}: {error}.") from None

@@ -1,0 +1,92 @@
+"""Reading a stored autoaccel study back, stage by stage, from the storage alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoaccel.errors import StorageError
+from autoaccel.knobs import Config
+from autoaccel.probe import HardwareProfile
+from autoaccel.recommend import Recommendation, recommend_stage
+from autoaccel.study._space import SearchSpace
+from autoaccel.study._stage_study import ATTR_KIND, StageStudy
+from autoaccel.study._storage import split_study_name, stage_study_name
+from autoaccel.task import TaskFacts
+
+STAGES = ("train", "deploy")
+
+
+def study_names(storage: Any) -> list[str]:
+    """autoaccel studies in ``storage``, each once however many stages it holds."""
+    import optuna
+
+    names = []
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
+        parts = split_study_name(summary.study_name)
+        if parts and parts[0] not in names:
+            names.append(parts[0])
+    return sorted(names)
+
+
+def load_stage(storage: Any, study: str, stage: str) -> StageStudy | None:
+    """The stored stage, or None when the study has no such stage."""
+    import optuna
+
+    try:
+        optuna_study = optuna.load_study(study_name=stage_study_name(study, stage), storage=storage)
+    except KeyError:
+        return None
+    attrs = optuna_study.user_attrs
+    try:
+        return StageStudy(
+            optuna_study=optuna_study,
+            name=study,
+            stage=stage,
+            space=SearchSpace.from_dict(attrs["search_space"]),
+            baseline=Config.model_validate(attrs["baseline"]),
+            hardware=HardwareProfile.model_validate(attrs["hardware"]),
+            task=TaskFacts.model_validate(attrs["task"]),
+            max_metric_drop=float(attrs["max_metric_drop"]),
+            version=attrs[ATTR_KIND]["version"],
+        )
+    except (KeyError, TypeError, ValidationError) as error:
+        raise StorageError(
+            f"study {stage_study_name(study, stage)!r} is not a readable autoaccel study "
+            f"({type(error).__name__}: {str(error).splitlines()[0]}). It may come from another "
+            "tool or a newer autoaccel; nothing was changed."
+        ) from None
+
+
+def load_stages(storage: Any, study: str) -> dict[str, StageStudy]:
+    """Every stage the study holds; a missing study is a :class:`StorageError`."""
+    stages = {}
+    for stage in STAGES:
+        stored = load_stage(storage, study, stage)
+        if stored is not None:
+            stages[stage] = stored
+    if not stages:
+        known = study_names(storage)
+        hint = f" Studies here: {', '.join(known)}." if known else " This storage has none yet."
+        raise StorageError(f"no study named {study!r} in this storage.{hint}")
+    return stages
+
+
+def recommendation_of(study: str, stages: dict[str, StageStudy]) -> Recommendation:
+    """The recommendation per stage, recomputed from the stored trials."""
+    first = next(iter(stages.values()))
+    recommended = {}
+    for stage, stored in stages.items():
+        choice = recommend_stage(
+            stored.records(), stage, stored.max_metric_drop, stored.largest_batch
+        )
+        if choice is not None:
+            recommended[stage] = choice
+    return Recommendation(
+        study=study,
+        script=first.task.script,
+        hardware=first.hardware.summary(),
+        fingerprint=first.fingerprint,
+        stages=recommended,
+    )

@@ -1,0 +1,417 @@
+"""``autoaccel tune``: search each stage with Optuna, one trial process at a time, and write
+the recommendation.
+
+Only this process talks to the storage; trial processes get a spec and hand back a result.
+A trial that fails is a result told to the study (with a constraint marking it infeasible),
+never the end of the study. Ctrl-C ends the running trial, keeps every finished one and
+writes the recommendation so far.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from autoaccel import knobs
+from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
+from autoaccel.knobs import Config
+from autoaccel.probe import HardwareProfile
+from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
+from autoaccel.runner import DEFAULT_TIMEOUT_S, TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.study._first_guess import first_guess
+from autoaccel.study._progress import SilentProgress, TuneProgress
+from autoaccel.study._records import constraints, result_attrs, trial_values
+from autoaccel.study._space import default_space_path, fit_to, load_space
+from autoaccel.study._stage_study import (
+    StageStudy,
+    is_stale,
+    open_stage_study,
+    tuner_identity,
+)
+from autoaccel.study._storage import DEFAULT_STORAGE, check_study_name, open_storage
+from autoaccel.study._stored import load_stage, load_stages, recommendation_of
+from autoaccel.task import ScriptTarget, TaskFacts, resolve_script
+
+DEFAULT_TRIALS = 20
+DEFAULT_MAX_METRIC_DROP = 0.01
+STAGE_CHOICES = ("train", "deploy", "all")
+BASELINE_POLL_S = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneOptions:
+    """What ``autoaccel tune`` was asked to do; defaults match the command's."""
+
+    study: str | None = None
+    storage: str = DEFAULT_STORAGE
+    space: Path | None = None
+    stage: str = "all"
+    trials: int = DEFAULT_TRIALS
+    timeout_s: float | None = None
+    max_metric_drop: float | None = None  # None: the study's stored one, else the default
+    trial_timeout_s: float = DEFAULT_TIMEOUT_S
+    allow_other_hardware: bool = False
+    seed: int = 0
+    studies_dir: Path = Path("studies")
+
+    def check(self) -> None:
+        if self.stage not in STAGE_CHOICES:
+            raise ConfigError(f"--stage must be train, deploy or all, got {self.stage!r}.")
+        if self.trials < 1:
+            raise ConfigError(f"--trials must be at least 1, got {self.trials}.")
+        if self.timeout_s is not None and not self.timeout_s > 0:
+            raise ConfigError(
+                f"--timeout must be a positive number of seconds, got {self.timeout_s}."
+            )
+        if self.trial_timeout_s <= 0:
+            raise ConfigError("--trial-timeout must be a positive number of seconds.")
+        if self.max_metric_drop is not None and not (
+            math.isfinite(self.max_metric_drop) and self.max_metric_drop >= 0
+        ):
+            raise ConfigError(
+                f"--max-metric-drop must be a number >= 0, got {self.max_metric_drop}."
+            )
+        if self.space is not None and self.space.suffix.lower() not in (".yaml", ".yml"):
+            raise ConfigError(f"--space {self.space} must be a .yaml file.")
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneResult:
+    study: str
+    recommendation: Recommendation
+    path: Path
+    interrupted: bool
+    notes: list[str]
+    records: dict[str, list[TrialRecord]]
+
+
+class _Interrupted(Exception):
+    """Ctrl-C arrived during a stage; the stage already told its running trial."""
+
+
+def tune(
+    script: str,
+    options: TuneOptions = TuneOptions(),
+    *,
+    progress: TuneProgress | None = None,
+    run: Callable[[TrialSpec, float], TrialResult] = run_trial,
+    hardware: HardwareProfile | None = None,
+    inspect: Callable[[ScriptTarget], TaskFacts] = inspect_script,
+    clock: Callable[[], float] = time.monotonic,
+) -> TuneResult:
+    """Tune ``script``'s Task: each requested stage until it holds ``options.trials`` finished
+    trials (a resumed study counts the ones it has), then write the recommendation.
+
+    ``run``, ``hardware``, ``inspect`` and ``clock`` are the seams to the outside world:
+    trial processes, the probe, the task's facts and time.
+    """
+    options.check()
+    progress = progress or SilentProgress()
+    target = resolve_script(script)
+    name = check_study_name(options.study or target.name)
+    storage = open_storage(options.storage)
+    if hardware is None:
+        from autoaccel.probe import probe
+
+        hardware = probe()
+    facts = inspect(target)
+    stages = ["train", "deploy"] if options.stage == "all" else [options.stage]
+    deadline = clock() + options.timeout_s if options.timeout_s else None
+    notes: list[str] = []
+    interrupted = False
+    for index, stage in enumerate(stages):
+        stage_deadline = None
+        if deadline is not None:
+            stage_deadline = clock() + (deadline - clock()) / (len(stages) - index)
+        stage_notes: list[str] = []
+        stage_study = open_stage_study(
+            storage,
+            name,
+            stage,
+            hardware=hardware,
+            facts=facts,
+            space=fit_to(
+                load_space(options.space or default_space_path(stage), stage),
+                hardware,
+                facts,
+                facts.baseline,
+            ),
+            space_given=options.space is not None,
+            max_metric_drop=options.max_metric_drop,
+            default_metric_drop=DEFAULT_MAX_METRIC_DROP,
+            allow_other_hardware=options.allow_other_hardware,
+            seed=options.seed,
+            trials=options.trials,
+            notes=stage_notes,
+        )
+        for note in stage_notes:
+            progress.note(note)
+        notes.extend(stage_notes)
+        try:
+            weights = None
+            if stage == "deploy":
+                weights = _trained_weights(
+                    storage, name, target, facts, hardware, options, progress, run
+                )
+            _run_stage(
+                stage_study,
+                target,
+                hardware,
+                options,
+                progress,
+                run,
+                clock,
+                stage_deadline,
+                weights,
+            )
+        except _Interrupted:
+            interrupted = True
+            break
+    stored = load_stages(storage, name)
+    recommendation = recommendation_of(name, stored)
+    path = recommendation.write(options.studies_dir / name)
+    return TuneResult(
+        name,
+        recommendation,
+        path,
+        interrupted,
+        notes,
+        {stage: s.records() for stage, s in stored.items()},
+    )
+
+
+def _run_stage(
+    ss: StageStudy,
+    target: ScriptTarget,
+    hardware: HardwareProfile,
+    options: TuneOptions,
+    progress: TuneProgress,
+    run: Callable[[TrialSpec, float], TrialResult],
+    clock: Callable[[], float],
+    deadline: float | None,
+    weights: str | None,
+) -> None:
+    study = ss.optuna_study
+    identity = tuner_identity()
+    _recover_stale_trials(ss, identity["host"], progress)
+    if not study.trials:
+        _enqueue(ss, ss.baseline, "baseline")
+        guess = first_guess(ss.space, hardware, ss.task, ss.baseline)
+        if guess != ss.baseline:
+            _enqueue(ss, guess, "first_guess")
+    progress.stage_started(
+        ss.stage, ss.finished_count(), options.trials, len(ss.space.grid(ss.baseline))
+    )
+    while ss.finished_count() < options.trials:
+        if deadline is not None and clock() >= deadline:
+            progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
+            return
+        trial = study.ask()
+        config = ss.space.suggest(trial, ss.baseline)
+        role = trial.user_attrs.get("role", "search")
+        for key, value in {**identity, "role": role, "config": config.model_dump()}.items():
+            trial.set_user_attr(key, value)
+        records = ss.records()
+        baseline = baseline_of(records) if role != "baseline" else None
+        if role != "baseline" and baseline is None:
+            baseline = _wait_for_baseline(ss, clock, options.trial_timeout_s)
+        known = _known_outcome(records, config, ss.stage) if role == "search" else None
+        if known is not None:
+            result, attrs = known
+        else:
+            progress.trial_started(ss.stage, trial.number, role, config.for_stage(ss.stage))
+            spec = TrialSpec(
+                action=ss.stage,
+                script=target.spec,
+                config=config,
+                hardware=hardware,
+                seed=options.seed,
+                weights_in=weights,
+            )
+            try:
+                result = run(spec, options.trial_timeout_s)
+            except KeyboardInterrupt:
+                _tell_interrupted(ss, trial, config, role)
+                raise _Interrupted() from None
+            attrs = {}
+        base_metric = (
+            baseline.measurement.metric
+            if baseline is not None and baseline.measurement is not None
+            else (result.measurement.metric if result.measurement else 0.0)
+        )
+        _tell(ss, trial, result, base_metric, attrs)
+        if role == "baseline" and not result.ok:
+            raise BaselineFailedError(_baseline_failure(ss, result))
+        records = ss.records()
+        progress.trial_finished(
+            ss.stage,
+            records[-1],
+            ss.finished_count(),
+            options.trials,
+            _best_speedup(records, ss.max_metric_drop),
+        )
+
+
+def _enqueue(ss: StageStudy, config: Config, role: str) -> None:
+    ss.optuna_study.enqueue_trial(
+        ss.space.params_for(config), user_attrs={"role": role}, skip_if_exists=False
+    )
+
+
+def _tell(
+    ss: StageStudy, trial: Any, result: TrialResult, baseline_metric: float, extra: dict
+) -> None:
+    for key, value in {**result_attrs(result), **extra}.items():
+        trial.set_user_attr(key, value)
+    for key, value in constraints(result, baseline_metric, ss.max_metric_drop).items():
+        trial.set_constraint(key, value)
+    ss.optuna_study.tell(trial, trial_values(result))
+
+
+def _tell_interrupted(ss: StageStudy, trial: Any, config: Config, role: str) -> None:
+    """Record the trial Ctrl-C stopped as failed, and queue it to run again on resume."""
+    from optuna.trial import TrialState
+
+    trial.set_user_attr("outcome", "interrupted")
+    trial.set_user_attr("reason", "stopped by Ctrl-C; it runs again when the study resumes")
+    ss.optuna_study.tell(trial, state=TrialState.FAIL)
+    _enqueue(ss, config, role if role == "baseline" else "retry")
+
+
+def _recover_stale_trials(ss: StageStudy, host: str, progress: TuneProgress) -> None:
+    """Trials a killed tuner on this host left RUNNING: mark them failed and queue them again."""
+    from optuna.trial import TrialState
+
+    study = ss.optuna_study
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if not is_stale(trial, host):
+            continue
+        study.tell(trial.number, state=TrialState.FAIL)
+        config = trial.user_attrs.get("config")
+        role = trial.user_attrs.get("role", "search")
+        if config is not None:
+            _enqueue(ss, Config.model_validate(config), role if role == "baseline" else "retry")
+        progress.note(
+            f"{ss.stage}: trial {trial.number} was left running by a stopped tuner; "
+            "it is marked failed and queued to run again"
+        )
+
+
+def _wait_for_baseline(ss: StageStudy, clock: Callable[[], float], limit_s: float) -> TrialRecord:
+    """The baseline may be running in another tuner sharing this study: wait for it."""
+    end = clock() + limit_s
+    while clock() < end:
+        baseline = baseline_of(ss.records())
+        if baseline is not None:
+            if not baseline.ok:
+                raise BaselineFailedError(
+                    f"the baseline of study {ss.name!r} ({ss.stage}) ended with "
+                    f"{baseline.outcome}: {baseline.reason}"
+                )
+            return baseline
+        time.sleep(BASELINE_POLL_S)
+    raise StudyError(
+        f"study {ss.name!r} ({ss.stage}) has no finished baseline trial after {limit_s:g} s; "
+        "another tuner may still be running it. Try again later."
+    )
+
+
+def _known_outcome(
+    records: list[TrialRecord], config: Config, stage: str
+) -> tuple[TrialResult, dict] | None:
+    """A result that needs no new trial process: an exact repeat of a finished trial, or a
+    batch size at or above one that ran out of memory in the same precision."""
+    same = knobs.STAGE_KNOBS[stage]
+    key = config.for_stage(stage)
+    for record in records:
+        if record.outcome == "interrupted" or record.config.for_stage(stage) != key:
+            continue
+        earlier = TrialResult(
+            outcome=record.outcome,  # type: ignore[arg-type]
+            reason=record.reason,
+            measurement=record.measurement,
+            traceback=record.traceback,
+        )
+        return earlier, {"repeat_of": record.repeat_of or record.number, "duration_s": 0.0}
+    for record in records:
+        if (
+            record.outcome == "oom"
+            and "precision" in same
+            and record.config.precision == config.precision
+            and record.config.batch_size <= config.batch_size
+        ):
+            reason = (
+                f"not run: batch_size={record.config.batch_size} already ran out of memory "
+                f"with {config.precision} (trial {record.number})"
+            )
+            return TrialResult(outcome="oom", reason=reason), {"skipped": True}
+    return None
+
+
+def _best_speedup(records: list[TrialRecord], max_metric_drop: float) -> float | None:
+    choice = recommend_stage(records, "", max_metric_drop)
+    return choice.speedup if choice is not None else None
+
+
+def _baseline_failure(ss: StageStudy, result: TrialResult) -> str:
+    what = f"the task's baseline configuration ({ss.stage} stage) ended with {result.outcome}"
+    if result.outcome == "user_error":
+        return f"{what}, in your code:\n{result.traceback or result.reason}"
+    tail = result.log_tail.strip()
+    detail = f"\nIts last output:\n{tail[-1500:]}" if tail and result.outcome == "crash" else ""
+    return (
+        f"{what}: {result.reason}. Every trial is measured against the baseline, so it must "
+        f"run: adjust Task.baseline (for example a smaller batch_size).{detail}"
+    )
+
+
+def _trained_weights(
+    storage: Any,
+    name: str,
+    target: ScriptTarget,
+    facts: TaskFacts,
+    hardware: HardwareProfile,
+    options: TuneOptions,
+    progress: TuneProgress,
+    run: Callable[[TrialSpec, float], TrialResult],
+) -> str:
+    """Weights for the deploy stage: the task trained with the train stage's recommendation
+    (or its baseline when there is none), kept beside the study and reused while the
+    script and configuration are unchanged."""
+    trained = load_stage(storage, name, "train")
+    recommended = (
+        recommend_stage(trained.records(), "train", trained.max_metric_drop)
+        if trained is not None
+        else None
+    )
+    config = recommended.config if recommended is not None else facts.baseline
+    key = hashlib.sha256(
+        json.dumps([config.model_dump(), facts.script_sha256, options.seed]).encode()
+    ).hexdigest()[:12]
+    path = options.studies_dir / name / f"weights-{key}.pt"
+    if path.exists():
+        return str(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    which = "the train stage's recommendation" if recommended else "the baseline"
+    progress.note(f"deploy: training the model with {which} first")
+    spec = TrialSpec(
+        action="train",
+        script=target.spec,
+        config=config,
+        hardware=hardware,
+        seed=options.seed,
+        weights_out=str(path),
+    )
+    result = run(spec, options.trial_timeout_s)
+    if not result.ok or not path.exists():
+        raise StudyError(
+            f"training the model for the deploy stage with {which} ended with "
+            f"{result.outcome}: {result.reason}. Run autoaccel bench to investigate."
+        )
+    return str(path)

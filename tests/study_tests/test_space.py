@@ -1,0 +1,125 @@
+"""Search-space files: validation messages, hardware fitting, suggestion."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from autoaccel.errors import SearchSpaceError
+from autoaccel.knobs import Config
+from autoaccel.study import default_space_path, fit_to, load_space
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "space.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("stage", ["train", "deploy"])
+def test_default_spaces_load(stage) -> None:
+    space = load_space(default_space_path(stage), stage)
+    assert space.choices["batch_size"]
+    assert space.choices["compile"][0] == "off"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("batch_sise: [32]", "space.yaml: batch_sise: unknown knob for the train stage; allowed"),
+        ("quantization: [none]", "(it is a deploy-stage knob)"),
+        ("precision: [fp32, fp64]", "precision: 'fp64' is not allowed"),
+        ("batch_size: [0, 32]", "batch_size: 0 is not allowed: Input should be greater"),
+        ("compile: [off, default]", 'YAML read off as false; write "off" in quotes'),
+        ("batch_size: []", "give a non-empty list of choices"),
+        ("batch_size: 32", "give a non-empty list of choices, got 32"),
+        ("- 1\n- 2", "must map knob names to their choices"),
+        ("batch_size: [32", "is not valid YAML"),
+        ("deploy:\n  batch_size: [1]", "has no train: section"),
+    ],
+)
+def test_bad_files_name_file_knob_and_rule(tmp_path, text, expected) -> None:
+    with pytest.raises(SearchSpaceError) as error:
+        load_space(write(tmp_path, text), "train")
+    assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pruning_ratio: {low: 0, high: 0.95, step: 0.1}", "need 0 <= low <= high <= 0.9"),
+        ("pruning_ratio: {low: 0, high: 0.5}", "a range needs numbers low, high and step"),
+        ("pruning_ratio: {low: 0, high: 0.5, step: 0.1, log: true}", "takes only low, high"),
+    ],
+)
+def test_bad_ranges(tmp_path, text, expected) -> None:
+    with pytest.raises(SearchSpaceError, match=expected):
+        load_space(write(tmp_path, text), "deploy")
+
+
+def test_missing_file(tmp_path) -> None:
+    with pytest.raises(SearchSpaceError, match="no such search-space file"):
+        load_space(tmp_path / "nope.yaml", "train")
+
+
+def test_one_file_may_hold_both_stages(tmp_path) -> None:
+    path = write(tmp_path, "train:\n  batch_size: [8, 16]\ndeploy:\n  batch_size: [1]\n")
+    assert load_space(path, "train").choices == {"batch_size": [8, 16]}
+    assert load_space(path, "deploy").choices == {"batch_size": [1]}
+
+
+def test_fit_drops_what_the_cpu_cannot_run_and_keeps_the_baseline(cpu_profile) -> None:
+    from conftest import FakeRunner  # noqa: F401 - same folder's fixtures module
+
+    from autoaccel.task import TaskFacts
+
+    facts = TaskFacts(
+        name="t",
+        script="/t.py",
+        script_sha256="0",
+        metric_name="accuracy",
+        baseline=Config(batch_size=48),
+        epochs=1.0,
+        parameters=1,
+        has_conv2d=False,
+        has_linear=True,
+        train_samples=8192,
+        eval_samples=512,
+    )
+    space = fit_to(
+        load_space(default_space_path("train"), "train"), cpu_profile, facts, facts.baseline
+    )
+    assert space.choices["precision"] == ["fp32", "bf16"]
+    assert space.choices["pin_memory"] == [False]
+    assert space.choices["num_workers"] == [0, 1, 2]
+    assert space.choices["channels_last"] == [False]
+    assert 48 in space.choices["batch_size"]  # the baseline's own batch size
+    assert 1024 not in space.choices["batch_size"]  # 8 steps: too few to measure
+    assert "needs a CUDA GPU" in space.dropped["precision"]["fp16"]
+    assert "2-D convolutions" in space.dropped["channels_last"]["True"]
+
+
+def test_suggest_skips_worker_knobs_without_workers(tmp_path) -> None:
+    path = write(
+        tmp_path, "num_workers: [0, 2]\npersistent_workers: [true]\nprefetch_factor: [4]\n"
+    )
+    space = load_space(path, "train")
+    base = Config(batch_size=8)
+    none = space.suggest(optuna.trial.FixedTrial({"num_workers": 0}), base)
+    assert (none.persistent_workers, none.prefetch_factor) == (False, None)
+    some = space.suggest(
+        optuna.trial.FixedTrial(
+            {"num_workers": 2, "persistent_workers": True, "prefetch_factor": 4}
+        ),
+        base,
+    )
+    assert (some.num_workers, some.persistent_workers, some.prefetch_factor) == (2, True, 4)
+    assert len(space.grid(base)) == 2  # workers 0, and workers 2 with both worker knobs
+
+
+def test_grid_and_ranges(tmp_path) -> None:
+    path = write(tmp_path, "batch_size: [1, 8]\npruning_ratio: {low: 0, high: 0.2, step: 0.1}\n")
+    space = load_space(path, "deploy")
+    grid = space.grid(Config())
+    assert len(grid) == 6
+    assert sorted({c.pruning_ratio for c in grid}) == [0.0, 0.1, 0.2]

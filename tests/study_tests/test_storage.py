@@ -1,0 +1,66 @@
+"""Storage URLs: every bad one says what to do, and nothing stored is touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoaccel.errors import StorageError
+from autoaccel.study import open_storage, redact
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("studies.db", "is not one autoaccel can use. Use sqlite:///studies/autoaccel.db"),
+        ("redis://localhost/0", "is not one autoaccel can use"),
+        ("postgresql://bob:hunter2@127.0.0.1:1/db", "cannot open the study storage"),
+    ],
+)
+def test_bad_urls(url, expected) -> None:
+    with pytest.raises(StorageError) as error:
+        open_storage(url)
+    assert expected in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+def test_missing_driver_says_what_to_install(monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name, *args, **kwargs):
+        if name.startswith("psycopg"):
+            raise ImportError("No module named psycopg")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    with pytest.raises(StorageError, match=r"pip install 'autoaccel\[postgres\]'"):
+        open_storage("postgresql://bob@127.0.0.1:1/db")
+
+
+def test_password_is_redacted() -> None:
+    assert redact("postgresql://bob:hunter2@db/x") == "postgresql://bob:***@db/x"
+
+
+def test_a_file_that_is_not_a_database_is_left_alone(tmp_path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("my precious notes")
+    with pytest.raises(StorageError, match="is not an SQLite database; it was left untouched"):
+        open_storage(f"sqlite:///{notes}")
+    assert notes.read_text() == "my precious notes"
+
+
+def test_a_folder_is_not_a_database(tmp_path) -> None:
+    with pytest.raises(StorageError, match="names a folder"):
+        open_storage(f"sqlite:///{tmp_path}")
+
+
+def test_missing_database_for_reading(tmp_path) -> None:
+    with pytest.raises(StorageError, match="Run autoaccel tune first"):
+        open_storage(f"sqlite:///{tmp_path}/none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_creates_the_folder_for_a_new_database(tmp_path) -> None:
+    open_storage(f"sqlite:///{tmp_path}/new/autoaccel.db")
+    assert (tmp_path / "new" / "autoaccel.db").exists()

@@ -1,0 +1,234 @@
+"""The tuner's decisions, with a fake trial runner (no trial processes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import optuna
+import pytest
+from conftest import FakeRunner, default_model
+
+from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
+from autoaccel.knobs import Config
+from autoaccel.runner import TrialResult
+from autoaccel.study import TuneOptions, load_stages, stage_study_name
+
+
+def stage_trials(options: TuneOptions, stage: str = "train"):
+    study = optuna.load_study(study_name=stage_study_name("tiny", stage), storage=options.storage)
+    return study.get_trials(deepcopy=False)
+
+
+def test_baseline_then_first_guess_then_search(tune_fake, options) -> None:
+    result, runner = tune_fake(options)
+    configs = runner.configs("train")
+    assert configs[0] == Config(batch_size=64)  # the task's baseline
+    # First guess on a 2-core CPU without native bf16: 4x the batch, one loader worker.
+    assert (configs[1].batch_size, configs[1].precision, configs[1].num_workers) == (
+        256,
+        "fp32",
+        1,
+    )
+    roles = [t.user_attrs["role"] for t in stage_trials(options)]
+    assert roles[:2] == ["baseline", "first_guess"]
+    assert len([t for t in stage_trials(options) if t.state.name == "COMPLETE"]) == 6
+    assert result.path.exists()
+
+
+def test_recommendation_is_fastest_feasible(tune_fake, options) -> None:
+    result, _ = tune_fake(dataclasses.replace(options, trials=10))
+    records = result.records["train"]
+    feasible = [r for r in records if r.ok and r.metric >= 0.90 - 0.01]
+    best = max(feasible, key=lambda r: r.throughput)
+    choice = result.recommendation.stages["train"]
+    assert choice.trial == best.number
+    assert choice.config.batch_size < 512  # 512 drops accuracy by 0.05 > 0.01
+    assert choice.speedup == pytest.approx(best.throughput / records[0].throughput)
+    saved = json.loads(result.path.read_text())
+    assert saved["stages"]["train"]["trial"] == best.number
+
+
+def test_constraints_mark_metric_drops_and_failures(tune_fake, options) -> None:
+    def model(config: Config, stage: str) -> TrialResult:
+        if config.num_workers == 2:
+            return TrialResult(outcome="crash", reason="killed by SIGSEGV")
+        return default_model(config, stage)
+
+    tune_fake(dataclasses.replace(options, trials=10), FakeRunner(model))
+    for trial in stage_trials(options):
+        config = trial.user_attrs["config"]
+        if trial.user_attrs["outcome"] != "ok":
+            assert trial.constraints["did_not_finish"] == 1.0
+            assert trial.values == [0.0, -math.inf]
+        elif config["batch_size"] >= 512:
+            assert trial.constraints["metric_drop"] == pytest.approx(0.05 - 0.01)
+        else:
+            assert trial.constraints["metric_drop"] <= 0
+
+
+def test_study_stores_what_reports_need(tune_fake, options, cpu_profile) -> None:
+    tune_fake(options)
+    attrs = optuna.load_study(study_name="tiny:train", storage=options.storage).user_attrs
+    assert attrs["fingerprint"] == cpu_profile.fingerprint()
+    assert attrs["task"]["script_sha256"] == "abc"
+    assert attrs["autoaccel"]["version"]
+    assert "fp16" in attrs["search_space"]["dropped"]["precision"]
+    assert attrs["search_space"]["choices"]["precision"] == ["fp32", "bf16"]
+    assert attrs["max_metric_drop"] == 0.01
+    first = stage_trials(options)[0].user_attrs
+    assert first["measurement"]["throughput"]["median"] > 0
+    assert first["host"] and first["pid"]
+
+
+def test_baseline_in_user_error_stops_at_once(tune_fake, options) -> None:
+    def model(config: Config, stage: str) -> TrialResult:
+        return TrialResult(
+            outcome="user_error",
+            reason="ValueError: bad label",
+            traceback='File "tiny.py", line 9\nValueError: bad label',
+        )
+
+    with pytest.raises(BaselineFailedError, match='in your code:\nFile "tiny.py", line 9'):
+        tune_fake(options, FakeRunner(model))
+    assert len(stage_trials(options)) == 1 + 1  # the baseline, and the untouched first guess
+
+
+def test_baseline_oom_says_what_to_change(tune_fake, options) -> None:
+    def model(config: Config, stage: str) -> TrialResult:
+        return TrialResult(outcome="oom", reason="CUDA out of memory")
+
+    with pytest.raises(BaselineFailedError, match="smaller batch_size"):
+        tune_fake(options, FakeRunner(model))
+
+
+def test_out_of_memory_bounds_later_batch_sizes(tune_fake, options) -> None:
+    def model(config: Config, stage: str) -> TrialResult:
+        if config.batch_size >= 256:
+            return TrialResult(outcome="oom", reason="CUDA out of memory")
+        return default_model(config, stage)
+
+    result, runner = tune_fake(dataclasses.replace(options, trials=12), FakeRunner(model))
+    launched = [c.batch_size for c in runner.configs("train")]
+    # Only the first batch size >= 256 per precision ever reaches a trial process.
+    assert sum(1 for b in launched if b >= 256) <= 2
+    skipped = [r for r in result.records["train"] if r.skipped]
+    assert skipped and all(r.outcome == "oom" and "already ran out" in r.reason for r in skipped)
+
+
+def test_repeated_configuration_is_not_rerun(tune_fake, options) -> None:
+    result, runner = tune_fake(dataclasses.replace(options, trials=14))
+    launched = [c.model_dump_json() for c in runner.configs("train")]
+    assert len(launched) == len(set(launched))
+    repeats = [r for r in result.records["train"] if r.repeat_of is not None]
+    assert all(result.records["train"][r.repeat_of].config == r.config for r in repeats)
+
+
+def test_resume_continues_to_the_total(tune_fake, options) -> None:
+    tune_fake(dataclasses.replace(options, trials=4))
+    before = {t.number: t.values for t in stage_trials(options) if t.state.name == "COMPLETE"}
+    _, runner2 = tune_fake(dataclasses.replace(options, trials=7))
+    after = {t.number: t.values for t in stage_trials(options) if t.state.name == "COMPLETE"}
+    assert len(after) == 7
+    assert all(after[n] == values for n, values in before.items())
+    assert runner2.configs("train")[0] != Config(batch_size=64)  # no second baseline
+
+
+def test_other_hardware_is_refused_unless_allowed(tune_fake, options, make_gpu_host) -> None:
+    tune_fake(dataclasses.replace(options, trials=2))
+    gpu = make_gpu_host("NVIDIA H100 80GB HBM3", "9.0")
+    with pytest.raises(StudyError, match="pass --allow-other-hardware"):
+        tune_fake(dataclasses.replace(options, trials=3), hardware=gpu)
+    result, _ = tune_fake(
+        dataclasses.replace(options, trials=3, allow_other_hardware=True), hardware=gpu
+    )
+    assert any("other hardware" in note for note in result.notes)
+
+
+def test_a_different_space_is_refused_on_resume(tune_fake, options, tmp_path) -> None:
+    tune_fake(dataclasses.replace(options, trials=2))
+    space = tmp_path / "small.yaml"
+    space.write_text("batch_size: [64, 128]\n")
+    with pytest.raises(StudyError, match="Use a new --study name"):
+        tune_fake(dataclasses.replace(options, trials=3, space=space))
+
+
+def test_changed_script_is_noted(tune_fake, options, facts) -> None:
+    tune_fake(dataclasses.replace(options, trials=2))
+    changed = facts.model_copy(update={"script_sha256": "def"})
+    result, _ = tune_fake(dataclasses.replace(options, trials=3), facts=changed)
+    assert any("changed since study" in note for note in result.notes)
+
+
+def test_ctrl_c_keeps_finished_trials_and_queues_the_stopped_one(tune_fake, options) -> None:
+    calls = []
+
+    def model(config: Config, stage: str) -> TrialResult:
+        calls.append(config)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return default_model(config, stage)
+
+    result, _ = tune_fake(options, FakeRunner(model))
+    assert result.interrupted
+    trials = stage_trials(options)
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert result.recommendation.stages["train"].finished_trials == len(complete) >= 3
+    (failed,) = [t for t in trials if t.state.name == "FAIL"]
+    stopped = calls[3]
+    assert failed.user_attrs["outcome"] == "interrupted"
+    assert Config.model_validate(failed.user_attrs["config"]) == stopped
+    (waiting,) = [t for t in trials if t.state.name == "WAITING"]  # queued to run again
+    assert waiting.number > failed.number
+    resumed, runner = tune_fake(options)
+    assert runner.configs("train")[0] == stopped
+    assert not resumed.interrupted
+
+
+def test_time_budget_stops_starting_trials(tune_fake, options) -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 10.0
+        return now[0]
+
+    _, runner = tune_fake(dataclasses.replace(options, trials=50, timeout_s=60), clock=clock)
+    assert 1 <= len(runner.configs("train")) < 10
+
+
+def test_deploy_trains_weights_once_with_the_train_recommendation(tune_fake, options) -> None:
+    both = dataclasses.replace(options, stage="all", trials=4)
+    result, runner = tune_fake(both)
+    weight_runs = [s for s in runner.specs if s.weights_out]
+    assert len(weight_runs) == 1
+    assert weight_runs[0].config == result.recommendation.stages["train"].config
+    deploy_specs = [s for s in runner.specs if s.action == "deploy"]
+    assert deploy_specs and all(s.weights_in == weight_runs[0].weights_out for s in deploy_specs)
+    assert set(result.recommendation.stages) == {"train", "deploy"}
+    _, again = tune_fake(dataclasses.replace(both, trials=5))
+    assert not [s for s in again.specs if s.weights_out]  # reused
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"stage": "both"}, "--stage must be train, deploy or all"),
+        ({"trials": 0}, "--trials must be at least 1"),
+        ({"timeout_s": -5.0}, "--timeout must be a positive number"),
+        ({"max_metric_drop": -0.1}, "--max-metric-drop must be a number >= 0"),
+        ({"max_metric_drop": float("nan")}, "--max-metric-drop must be a number >= 0"),
+        ({"trial_timeout_s": 0.0}, "--trial-timeout must be a positive"),
+    ],
+)
+def test_bad_options(tune_fake, options, changes, expected) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        tune_fake(dataclasses.replace(options, **changes))
+
+
+def test_recommendation_readable_from_storage_alone(tune_fake, options) -> None:
+    from autoaccel.study import open_storage, recommendation_of
+
+    result, _ = tune_fake(options)
+    stages = load_stages(open_storage(options.storage, create=False), "tiny")
+    assert recommendation_of("tiny", stages) == result.recommendation
