@@ -93,7 +93,7 @@ def gpu_host(name: str, capability: str, peak_bf16: float | None = None) -> Hard
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cpu_profile() -> HardwareProfile:
     return cpu_host()
 

@@ -27,11 +27,9 @@ def conv(request):
 
 
 @pytest.fixture(scope="module")
-def trained(tiny, tmp_path_factory):
-    from conftest import cpu_host
-
+def trained(tiny, tmp_path_factory, cpu_profile):
     weights = tmp_path_factory.mktemp("weights") / "tiny.pt"
-    measure_train(tiny, Config(batch_size=16), cpu_host(), save_weights=weights)
+    measure_train(tiny, Config(batch_size=16), cpu_profile, save_weights=weights)
     return weights
 
 

@@ -69,7 +69,6 @@ def test_one_file_may_hold_both_stages(tmp_path) -> None:
 
 
 def test_fit_drops_what_the_cpu_cannot_run_and_keeps_the_baseline(cpu_profile) -> None:
-    from conftest import FakeRunner  # noqa: F401 - same folder's fixtures module
 
     from autoaccel.task import TaskFacts
 

@@ -8,7 +8,7 @@ import math
 
 import optuna
 import pytest
-from conftest import FakeRunner, default_model
+from fake_trials import FakeRunner, default_model
 
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
 from autoaccel.knobs import Config
