@@ -1,0 +1,199 @@
+"""``autoaccel tune`` from the command line: flags, errors, output, kill -9 and resume."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import psutil
+import pytest
+
+from autoaccel.cli import tune as tune_cli
+from autoaccel.cli._options import DEFAULT_STORAGE
+from autoaccel.study import DEFAULT_MAX_METRIC_DROP, DEFAULT_TRIALS
+from autoaccel.study import DEFAULT_STORAGE as STUDY_DEFAULT_STORAGE
+
+
+def test_cli_defaults_match_the_library() -> None:
+    assert tune_cli.DEFAULT_TRIALS == DEFAULT_TRIALS
+    assert tune_cli.DEFAULT_DROP == DEFAULT_MAX_METRIC_DROP
+    assert DEFAULT_STORAGE == STUDY_DEFAULT_STORAGE
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--stage", "both"], "Error: --stage must be train, deploy or all"),
+        (["--trials", "0"], "Error: --trials must be at least 1"),
+        (["--max-metric-drop", "-1"], "Error: --max-metric-drop must be a number >= 0"),
+        (["--storage", "mongodb://x"], "is not one autoaccel can use"),
+        (["--study", "bad name!"], "Error: study name 'bad name!' is not usable"),
+        (["--space", "space.txt"], "Error: --space space.txt must be a .yaml file"),
+    ],
+)
+def test_bad_flags(run_cli, tasks_dir, tmp_path, monkeypatch, args, expected) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("tune", str(tasks_dir / "tiny.py"), *args)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert not (tmp_path / "studies" / "autoaccel.db").exists() or "--storage" not in args
+
+
+def test_missing_script(run_cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("tune", "train.py")
+    assert result.exit_code == 2
+    assert "Error: train.py: no such file" in result.stderr
+
+
+def test_debug_env_shows_the_traceback(run_cli, tmp_path, monkeypatch) -> None:
+    from autoaccel.errors import TaskError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUTOACCEL_DEBUG", "1")
+    with pytest.raises(TaskError):
+        run_cli("tune", "train.py")
+
+
+@pytest.fixture
+def fake_tune(monkeypatch, tasks_dir, cpu_profile, tmp_path):
+    """The real tune() with a fake trial runner behind the CLI."""
+    from fake_trials_cli import fake_tune_call
+
+    import autoaccel.study
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(autoaccel.study, "tune", fake_tune_call(cpu_profile, tasks_dir))
+
+
+def test_prints_the_recommendation(run_cli, fake_tune, tasks_dir) -> None:
+    result = run_cli("tune", str(tasks_dir / "tiny.py"), "--stage", "train", "--trials", "4")
+    assert result.exit_code == 0, result.stderr
+    assert "Recommended train configuration" in result.stdout
+    assert "speedup" in result.stdout and "vs baseline" in result.stdout
+    assert "[train 4/4]" in result.stdout  # plain progress lines when not on a terminal
+    assert "Saved to studies/tiny/recommendation.json" in result.stdout
+
+
+def test_json_output(run_cli, fake_tune, tasks_dir) -> None:
+    result = run_cli(
+        "tune", str(tasks_dir / "tiny.py"), "--stage", "train", "--trials", "3", "--json"
+    )
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["recommendation"]["stages"]["train"]["speedup"] > 0
+    assert "[train" in result.stderr  # progress goes to stderr with --json
+
+
+@pytest.mark.slow
+def test_kill_9_mid_trial_then_resume(tasks_dir, tmp_path) -> None:
+    storage = f"sqlite:///{tmp_path}/autoaccel.db"
+    command = [
+        sys.executable,
+        "-m",
+        "autoaccel",
+        "tune",
+        f"{tasks_dir / 'tiny.py'}:slow",
+        "--stage",
+        "train",
+        "--trials",
+        "3",
+        "--storage",
+        storage,
+    ]
+    tuner = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    trials = _wait_for(storage, lambda t: _count(t, "COMPLETE") >= 1 and _count(t, "RUNNING"))
+    tuner.send_signal(signal.SIGKILL)
+    tuner.wait()
+    finished = {t.number: t.values for t in _trials(storage) if t.state.name == "COMPLETE"}
+    (running,) = [t for t in _trials(storage) if t.state.name == "RUNNING"]
+    assert trials
+    # The orphaned trial process notices its tuner died and ends itself.
+    deadline = time.monotonic() + 10
+    while _trial_processes(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _trial_processes(tmp_path) == []
+
+    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    assert "left running by a stopped tuner" in resumed.stdout
+    after = _trials(storage)
+    assert _count(after, "COMPLETE") == 2
+    assert all(after[n].values == values for n, values in finished.items())
+    assert after[running.number].state.name == "FAIL"
+    retried = [
+        t
+        for t in after
+        if t.user_attrs.get("config") == running.user_attrs["config"] and t.number > running.number
+    ]
+    assert retried and retried[0].state.name == "COMPLETE"
+
+
+def _trials(storage: str):
+    return optuna.load_study(study_name="tiny:train", storage=storage).get_trials()
+
+
+def _count(trials, state: str) -> int:
+    return sum(1 for t in trials if t.state.name == state)
+
+
+def _wait_for(storage: str, condition, limit_s: float = 90.0):
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            trials = _trials(storage)
+            if condition(trials):
+                return trials
+        except (KeyError, Exception):  # the study does not exist yet
+            pass
+        time.sleep(0.3)
+    raise AssertionError("the tuner never reached the expected state")
+
+
+def _trial_processes(folder) -> list[int]:
+    found = []
+    for process in psutil.process_iter(["cmdline", "cwd", "status"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if (
+            "autoaccel.runner._child" in cmdline
+            and process.info["cwd"] == str(folder)
+            and process.info["status"] != psutil.STATUS_ZOMBIE
+        ):
+            found.append(process.pid)
+    return found
+
+
+def test_progress_lines_name_trial_and_best(tmp_path) -> None:
+    from rich.console import Console
+
+    from autoaccel.cli._progress import PlainProgress
+    from autoaccel.recommend import TrialRecord
+
+    console = Console(file=io.StringIO(), record=True, width=200)
+    progress = PlainProgress(console)
+    progress.stage_started("train", 0, 5, 120)
+    progress.trial_started("train", 0, "baseline", {"batch_size": 64})
+    progress.trial_finished(
+        "train",
+        TrialRecord(
+            number=0,
+            config={"batch_size": 64},
+            outcome="oom",
+            reason="CUDA out of memory",
+            duration_s=3.0,
+        ),
+        1,
+        5,
+        None,
+    )
+    text = console.export_text()
+    assert "train stage: 5 trials over 120 configurations" in text
+    assert "[train] trial 0 (baseline): batch_size=64" in text
+    assert "[train 1/5] trial 0 oom: CUDA out of memory in 3.00 s; best -" in text
