@@ -17,8 +17,9 @@ def changed_knobs(rec: StageRecommendation, baseline: dict[str, object]) -> dict
     return {key: value for key, value in values.items() if baseline.get(key) != value}
 
 
-def summary_rows(rec: StageRecommendation) -> list[tuple[str, str]]:
-    """Speedup with both spreads, metric against baseline, memory, MFU, and limits."""
+def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple[str, str]]:
+    """Speedup with both spreads, metric against baseline, memory, MFU, and (unless a
+    report shows them on their own) limits."""
     unit = "training" if rec.stage == "train" else "inference"
     t, b = rec.throughput, rec.baseline_throughput
     metric_change = rec.metric - rec.baseline_metric
@@ -44,5 +45,20 @@ def summary_rows(rec: StageRecommendation) -> list[tuple[str, str]]:
         ("MFU", f"{fmt.percent(rec.mfu)} vs baseline {fmt.percent(rec.baseline_mfu)}"),
         ("trials", f"{rec.feasible_trials} feasible of {rec.finished_trials} finished"),
     ]
-    rows += [("still limiting", limit) for limit in rec.limits]
+    if limits:
+        rows += [("still limiting", limit) for limit in rec.limits]
     return rows
+
+
+def knobs_text(values: dict[str, object], empty: str = "-") -> str:
+    """``key=value, ...``; ``empty`` when there is nothing to say."""
+    return ", ".join(f"{key}={value}" for key, value in values.items()) or empty
+
+
+def stage_title(stage: str) -> str:
+    return "Train stage" if stage == "train" else "Deploy stage (inference)"
+
+
+def importance_bar(share: float, width: int = 20) -> str:
+    filled = round(share * width)
+    return "█" * filled + "·" * (width - filled)

@@ -102,7 +102,7 @@ def test_kill_9_mid_trial_then_resume(tasks_dir, tmp_path) -> None:
         "--stage",
         "train",
         "--trials",
-        "3",
+        "2",
         "--storage",
         storage,
     ]
