@@ -72,6 +72,11 @@ def model() -> nn.Module:
     )
 
 
+def decay_to_zero(optimizer: torch.optim.Optimizer, steps: int):
+    """Linear decay of the learning rate to zero at the end of the run."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+
+
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
@@ -83,6 +88,7 @@ task = autoaccel.Task(
     loss=nn.functional.cross_entropy,
     optimizer=lambda params: torch.optim.AdamW(params, lr=2e-3),
     metric=accuracy,
+    scheduler=decay_to_zero,
     baseline={"batch_size": 64},
     epochs=1,
 )

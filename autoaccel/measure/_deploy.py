@@ -145,9 +145,9 @@ def _finetune(
     baseline = task.baseline
     assert isinstance(baseline, Config)
     start = clock()
-    run = TrainingRun(task, baseline, device, seed, model=model)
+    run = TrainingRun(task, baseline, device, seed, task.finetune_epochs, model=model)
     loss_sum = torch.zeros((), device=device)
-    for batch in run.batches(run.total_steps(task.finetune_epochs)):
+    for batch in run.batches(run.total_steps):
         loss_sum = loss_sum + run.step(*run.prepare(batch)).float()
     check_finite(loss_sum, "the loss while fine-tuning the pruned model")
     return clock() - start

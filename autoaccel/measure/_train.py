@@ -42,8 +42,8 @@ def measure_train(
     """
     device = torch.device(hw.device)
     reset_peak_memory(device)
-    run = TrainingRun(task, config, device, seed)
-    total = run.total_steps(task.epochs)
+    run = TrainingRun(task, config, device, seed, task.epochs)
+    total = run.total_steps
     warmup = min(WARMUP_STEPS, max(1, total // 4))
     notes = []
     if total - warmup < 3:

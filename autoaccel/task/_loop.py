@@ -137,9 +137,18 @@ class TrainingRun:
     """
 
     def __init__(
-        self, task: Task, config: Config, device: torch.device, seed: int, model: Any = None
+        self,
+        task: Task,
+        config: Config,
+        device: torch.device,
+        seed: int,
+        epochs: float,
+        model: Any = None,
     ) -> None:
-        """``model``: start from these weights (fine-tuning) instead of ``task.model()``."""
+        """A run of ``epochs`` passes over the training data.
+
+        ``model``: start from these weights (fine-tuning) instead of ``task.model()``.
+        """
         self.task = task
         self.config = config
         self.device = device
@@ -170,9 +179,10 @@ class TrainingRun:
             drop_last=len(task.train_data) >= config.batch_size,
         )
         self.steps_per_epoch = len(self.loader)
-
-    def total_steps(self, epochs: float) -> int:
-        return max(1, math.ceil(epochs * self.steps_per_epoch))
+        self.total_steps = max(1, math.ceil(epochs * self.steps_per_epoch))
+        self.scheduler = (
+            task.scheduler(self.optimizer, self.total_steps) if task.scheduler else None
+        )
 
     def batches(self, steps: int) -> Iterator[Any]:
         """Yield ``steps`` collated batches, starting new epochs as needed."""
@@ -201,6 +211,8 @@ class TrainingRun:
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.scheduler is not None:
+            self.scheduler.step()
         return loss.detach()
 
     def evaluate(self) -> float:

@@ -39,6 +39,9 @@ class Task:
             a ``(inputs, targets)`` pair. ``inputs`` may be a tensor (``model(x)``), a tuple
             (``model(*x)``) or a dict (``model(**x)``).
         collate_fn: passed to every DataLoader.
+        scheduler: ``scheduler(optimizer, steps) -> LRScheduler``, stepped after every
+            optimizer step; ``steps`` is the number of steps in the run, which changes with
+            the batch size. A decay to zero makes the final metric far less noisy.
         finetune_epochs: training after structural pruning, in passes over ``train_data``.
         name: the study name used by ``autoaccel.train``; defaults to the script's name.
     """
@@ -55,6 +58,7 @@ class Task:
     lr_scaling: str = "sqrt"
     split_batch: Callable[[Any], tuple[Any, Any]] | None = None
     collate_fn: Callable[[list[Any]], Any] | None = None
+    scheduler: Callable[[Any, int], Any] | None = None
     finetune_epochs: float = 0.25
     name: str | None = None
 
@@ -62,7 +66,7 @@ class Task:
         for field in ("model", "loss", "optimizer", "metric"):
             if not callable(getattr(self, field)):
                 raise TaskError(f"Task.{field} must be callable, got {getattr(self, field)!r}.")
-        for field in ("split_batch", "collate_fn"):
+        for field in ("split_batch", "collate_fn", "scheduler"):
             value = getattr(self, field)
             if value is not None and not callable(value):
                 raise TaskError(f"Task.{field} must be callable or None, got {value!r}.")

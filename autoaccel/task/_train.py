@@ -105,8 +105,8 @@ def _train(
     from autoaccel.task._loop import TrainingRun, check_finite, sample_count, synchronize
 
     device = torch.device(device_type)
-    run = TrainingRun(task, config, device, seed)
-    total = run.total_steps(epochs)
+    run = TrainingRun(task, config, device, seed, epochs)
+    total = run.total_steps
     start = time.perf_counter()
     samples = 0
     done = 0
