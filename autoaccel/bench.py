@@ -51,16 +51,15 @@ def bench(
     if stage not in knobs.STAGE_KNOBS:
         raise ConfigError(f"--stage must be train or deploy, got {stage!r}.")
     target = resolve_script(script)
+    # Read the configuration before loading the task, so a typo fails at once.
+    data, source = knobs.read_json_argument(config) if config is not None else ({}, "")
+    data = stage_config_data(data, stage, source)
     if hardware is None:
         from autoaccel.probe import probe
 
         hardware = probe()
     facts = inspect_script(target)
-    chosen = facts.baseline
-    if config is not None:
-        data, source = knobs.read_json_argument(config)
-        data = stage_config_data(data, stage, source)
-        chosen = knobs.config_from_dict(data, source=source, base=facts.baseline)
+    chosen = knobs.config_from_dict(data, source=source, base=facts.baseline)
     reasons = knobs.refusals(chosen, hardware, facts, stage)
     if reasons:
         raise ConfigError(

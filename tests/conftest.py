@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,3 +109,133 @@ def cpu_profile() -> HardwareProfile:
 @pytest.fixture
 def make_gpu_host():
     return gpu_host
+
+
+@dataclasses.dataclass(frozen=True)
+class RealStudy:
+    """A study tuned with real trial processes: its tuner was killed with SIGKILL in the
+    middle of a trial, then the same command resumed it and went on to the deploy stage."""
+
+    root: Path  # the working directory: studies/autoaccel.db and studies/tiny/
+    storage: str
+    before_kill: dict[int, Any]  # finished trials' values when the tuner was killed
+    killed_trial: int  # the trial left RUNNING by the killed tuner
+    killed_config: dict[str, Any]
+    orphans_after_kill: list[int]  # trial processes still running 10 s after the kill
+    resume_output: str
+    name: str = "tiny"
+
+    @property
+    def studies_dir(self) -> Path:
+        return self.root / "studies"
+
+
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory: pytest.TempPathFactory):
+    """``built_once(name, build) -> folder``: ``build(folder)`` runs once per test run,
+    whichever pytest-xdist worker asks first; the others wait for it and share the folder."""
+
+    def get(name: str, build: Any) -> Path:
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+        base = tmp_path_factory.getbasetemp()
+        root = base.parent / f"{name}-{run}" if run else base / name
+        root.mkdir(exist_ok=True)
+        with (root / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (root / ".built").exists():
+                build(root)
+                (root / ".built").touch()
+        return root
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def real_study(built_once) -> RealStudy:
+    """Built once per test run: about a minute of real trial processes."""
+
+    def build(root: Path) -> None:
+        study = _build_real_study(root)
+        (root / "study.json").write_text(json.dumps(dataclasses.asdict(study), default=str))
+
+    data = json.loads((built_once("real-study", build) / "study.json").read_text())
+    data["before_kill"] = {int(k): v for k, v in data["before_kill"].items()}
+    return RealStudy(**{**data, "root": Path(data["root"])})
+
+
+def _build_real_study(root: Path) -> RealStudy:
+    import optuna
+    import sqlalchemy.exc
+
+    storage = f"sqlite:///{root}/studies/autoaccel.db"
+    command = [
+        sys.executable,
+        "-m",
+        "autoaccel",
+        "tune",
+        f"{FIXTURE_TASKS / 'tiny.py'}:slow",
+        "--trials",
+        "2",
+        "--storage",
+        storage,
+    ]
+
+    def trials() -> list[Any]:
+        if not (root / "studies" / "autoaccel.db").exists():
+            return []
+        try:
+            return optuna.load_study(study_name="tiny:train", storage=storage).get_trials()
+        except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet, or half-way
+            return []
+
+    tuner = subprocess.Popen(
+        [*command, "--stage", "train"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300  # generous: CI machines are shared and slow
+    while time.monotonic() < deadline:
+        current = trials()
+        done = [t for t in current if t.state.name == "COMPLETE"]
+        running = [t for t in current if t.state.name == "RUNNING" and "config" in t.user_attrs]
+        if done and running and _trial_processes(root):
+            break
+        time.sleep(0.2)
+    else:
+        tuner.kill()
+        raise AssertionError("the tuner never had a finished and a running trial")
+    tuner.send_signal(signal.SIGKILL)
+    tuner.wait()
+    before = {t.number: t.values for t in trials() if t.state.name == "COMPLETE"}
+    (killed,) = [t for t in trials() if t.state.name == "RUNNING"]
+    deadline = time.monotonic() + 10
+    while _trial_processes(root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    orphans = _trial_processes(root)
+    resumed = subprocess.run(
+        [*command, "--stage", "all"], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    return RealStudy(
+        root, storage, before, killed.number, killed.user_attrs["config"], orphans, resumed.stdout
+    )
+
+
+def _trial_processes(folder: Path) -> list[int]:
+    """Trial processes (not zombies) started from ``folder``."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["cmdline", "cwd", "status"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+            if (
+                "autoaccel.runner._child" in cmdline
+                and process.info["cwd"] == str(folder)
+                and process.info["status"] != psutil.STATUS_ZOMBIE
+            ):
+                found.append(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found

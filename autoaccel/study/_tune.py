@@ -35,7 +35,7 @@ from autoaccel.study._stage_study import (
     tuner_identity,
 )
 from autoaccel.study._storage import DEFAULT_STORAGE, check_study_name, open_storage
-from autoaccel.study._stored import load_stage, load_stages, recommendation_of
+from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
 from autoaccel.task import ScriptTarget, TaskFacts, resolve_script
 
 DEFAULT_TRIALS = 20
@@ -120,8 +120,8 @@ def tune(
         from autoaccel.probe import probe
 
         hardware = probe()
-    facts = inspect(target)
     stages = ["train", "deploy"] if options.stage == "all" else [options.stage]
+    facts = _task_facts(storage, name, target, inspect)
     deadline = clock() + options.timeout_s if options.timeout_s else None
     notes: list[str] = []
     interrupted = False
@@ -184,6 +184,23 @@ def tune(
         notes,
         {stage: s.records() for stage, s in stored.items()},
     )
+
+
+def _task_facts(
+    storage: Any,
+    name: str,
+    target: ScriptTarget,
+    inspect: Callable[[ScriptTarget], TaskFacts],
+) -> TaskFacts:
+    """The task's facts as stored with the study when the script is unchanged, so a resume
+    (or the deploy stage after the train stage) starts at once; otherwise read by a trial
+    process, which also shows errors in the user's code before any trial is spent."""
+    sha = target.sha256()
+    for stage in STAGES:
+        stored = load_stage(storage, name, stage)
+        if stored is not None and stored.task.script_sha256 == sha:
+            return stored.task
+    return inspect(target)
 
 
 def _run_stage(

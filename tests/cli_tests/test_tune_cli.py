@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import optuna
-import psutil
 import pytest
 
 from autoaccel.cli import tune as tune_cli
@@ -91,83 +86,21 @@ def test_json_output(run_cli, fake_tune, tasks_dir) -> None:
 
 
 @pytest.mark.slow
-def test_kill_9_mid_trial_then_resume(tasks_dir, tmp_path) -> None:
-    storage = f"sqlite:///{tmp_path}/autoaccel.db"
-    command = [
-        sys.executable,
-        "-m",
-        "autoaccel",
-        "tune",
-        f"{tasks_dir / 'tiny.py'}:slow",
-        "--stage",
-        "train",
-        "--trials",
-        "2",
-        "--storage",
-        storage,
-    ]
-    tuner = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    trials = _wait_for(storage, lambda t: _count(t, "COMPLETE") >= 1 and _count(t, "RUNNING"))
-    tuner.send_signal(signal.SIGKILL)
-    tuner.wait()
-    finished = {t.number: t.values for t in _trials(storage) if t.state.name == "COMPLETE"}
-    (running,) = [t for t in _trials(storage) if t.state.name == "RUNNING"]
-    assert trials
-    # The orphaned trial process notices its tuner died and ends itself.
-    deadline = time.monotonic() + 10
-    while _trial_processes(tmp_path) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _trial_processes(tmp_path) == []
-
-    resumed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
-    assert "left running by a stopped tuner" in resumed.stdout
-    after = _trials(storage)
-    assert _count(after, "COMPLETE") == 2
-    assert all(after[n].values == values for n, values in finished.items())
-    assert after[running.number].state.name == "FAIL"
+def test_kill_9_mid_trial_then_resume(real_study) -> None:
+    # The orphaned trial process noticed its tuner died and ended itself.
+    assert real_study.orphans_after_kill == []
+    assert "left running by a stopped tuner" in real_study.resume_output
+    after = optuna.load_study(study_name="tiny:train", storage=real_study.storage).get_trials()
+    assert sum(1 for t in after if t.state.name == "COMPLETE") == 2
+    assert all(after[n].values == values for n, values in real_study.before_kill.items())
+    assert after[real_study.killed_trial].state.name == "FAIL"
     retried = [
         t
         for t in after
-        if t.user_attrs.get("config") == running.user_attrs["config"] and t.number > running.number
+        if t.user_attrs.get("config") == real_study.killed_config
+        and t.number > real_study.killed_trial
     ]
     assert retried and retried[0].state.name == "COMPLETE"
-
-
-def _trials(storage: str):
-    return optuna.load_study(study_name="tiny:train", storage=storage).get_trials()
-
-
-def _count(trials, state: str) -> int:
-    return sum(1 for t in trials if t.state.name == state)
-
-
-def _wait_for(storage: str, condition, limit_s: float = 90.0):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        try:
-            trials = _trials(storage)
-            if condition(trials):
-                return trials
-        except (KeyError, Exception):  # the study does not exist yet
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the tuner never reached the expected state")
-
-
-def _trial_processes(folder) -> list[int]:
-    found = []
-    for process in psutil.process_iter(["cmdline", "cwd", "status"]):
-        cmdline = " ".join(process.info["cmdline"] or [])
-        if (
-            "autoaccel.runner._child" in cmdline
-            and process.info["cwd"] == str(folder)
-            and process.info["status"] != psutil.STATUS_ZOMBIE
-        ):
-            found.append(process.pid)
-    return found
 
 
 def test_progress_lines_name_trial_and_best(tmp_path) -> None:

@@ -24,20 +24,6 @@ def spec(tasks_dir, name: str, profile, **config) -> TrialSpec:
     )
 
 
-def test_a_working_trial_measures(tasks_dir, cpu_profile) -> None:
-    result = run_trial(
-        TrialSpec(
-            action="train",
-            script=str(tasks_dir / "tiny.py"),
-            config=Config(batch_size=16),
-            hardware=cpu_profile,
-        )
-    )
-    assert result.outcome == "ok", result.log_tail
-    assert result.measurement.throughput.median > 0
-    assert result.exit_code == 0 and result.duration_s > 0
-
-
 def test_out_of_memory_above_a_batch_size(tasks_dir, cpu_profile) -> None:
     result = run_trial(spec(tasks_dir, "oom", cpu_profile, batch_size=64))
     assert result.outcome == "oom"
