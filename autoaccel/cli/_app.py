@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from autoaccel import __version__
-from autoaccel.cli import bench, probe, tune
+from autoaccel.cli import bench, probe, report, studies, tune
 
 app = typer.Typer(
     name="autoaccel",
@@ -38,3 +38,5 @@ def _root(
 app.command("probe")(probe.probe_command)
 app.command("bench")(bench.bench_command)
 app.command("tune")(tune.tune_command)
+app.command("report")(report.report_command)
+app.add_typer(studies.app, name="studies")

@@ -1,10 +1,75 @@
-"""Reports of stored studies, read back from the storage alone: an info object first
-(:func:`build_report`), then renderers that only read it (text, markdown, html, json)."""
+"""Reports of stored studies, read back from the storage alone, and the list of them.
+
+Computing comes first: :func:`build_report` returns a :class:`ReportInfo` (plain data, also
+the json format). Renderers only read it: text for terminals, markdown with PNG plots
+(matplotlib), one self-contained html file with interactive plots (plotly). Plotting
+libraries load only when a plot is drawn.
+"""
 
 from __future__ import annotations
 
 from autoaccel.report._build import build_report
-from autoaccel.report._model import ReportInfo, StageReport
+from autoaccel.report._catalog import (
+    Deletion,
+    StageSummary,
+    StudySummary,
+    delete_study,
+    list_studies,
+    plan_deletion,
+    show_study,
+)
+from autoaccel.report._model import (
+    SCHEMA_VERSION,
+    Bottleneck,
+    FailureGroup,
+    HowToApply,
+    Importance,
+    KnobEffect,
+    KnobValueEffect,
+    ReportInfo,
+    StageReport,
+    TrialRow,
+)
+from autoaccel.report._output import (
+    FORMATS,
+    ReportError,
+    ReportTarget,
+    WrittenReport,
+    make_report,
+    render,
+    render_text,
+    report_target,
+    write_report,
+)
 from autoaccel.report._text import print_text
 
-__all__ = ["ReportInfo", "StageReport", "build_report", "print_text"]
+__all__ = [
+    "FORMATS",
+    "SCHEMA_VERSION",
+    "Bottleneck",
+    "Deletion",
+    "FailureGroup",
+    "HowToApply",
+    "Importance",
+    "KnobEffect",
+    "KnobValueEffect",
+    "ReportError",
+    "ReportInfo",
+    "ReportTarget",
+    "StageReport",
+    "StageSummary",
+    "StudySummary",
+    "TrialRow",
+    "WrittenReport",
+    "build_report",
+    "delete_study",
+    "list_studies",
+    "make_report",
+    "plan_deletion",
+    "print_text",
+    "render",
+    "render_text",
+    "report_target",
+    "show_study",
+    "write_report",
+]

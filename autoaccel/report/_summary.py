@@ -1,9 +1,15 @@
-"""A stage's recommendation as label/value rows: the end of ``tune`` and every report use it."""
+"""Words every renderer shares: the end of ``tune`` shows a stage's recommendation with
+``summary_rows``, and the text, markdown and html reports say things the same way."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from autoaccel import _format as fmt
 from autoaccel.recommend import StageRecommendation
+
+if TYPE_CHECKING:
+    from autoaccel.report._model import ReportInfo, TrialRow
 
 
 def config_line(rec: StageRecommendation) -> str:
@@ -62,3 +68,51 @@ def stage_title(stage: str) -> str:
 def importance_bar(share: float, width: int = 20) -> str:
     filled = round(share * width)
     return "█" * filled + "·" * (width - filled)
+
+
+def header_rows(info: ReportInfo) -> list[tuple[str, str]]:
+    software = info.hardware.software
+    versions = ", ".join(
+        f"{name} {version}"
+        for name, version in (("torch", software.torch), ("CUDA", software.cuda))
+        if version
+    )
+    last = info.last_update.strftime("%Y-%m-%d %H:%M") if info.last_update else "no trials"
+    return [
+        ("script", f"{info.script} (metric: {info.task.metric_name})"),
+        ("hardware", f"{info.hardware_summary}" + (f"; {versions}" if versions else "")),
+        ("fingerprint", info.fingerprint),
+        ("storage", info.storage),
+        ("last trial", last),
+        ("made by", f"autoaccel {info.autoaccel_version}"),
+    ]
+
+
+def trial_status(row: TrialRow) -> str:
+    """How a trial ended, in a word or two."""
+    if row.outcome != "ok":
+        return f"{row.outcome} (not run)" if row.skipped else row.outcome
+    return "feasible" if row.feasible else "metric dropped"
+
+
+def dropped_text(knob: str, value: str, reason: str) -> str:
+    """A dropped choice's reason, named unless the reason already names it."""
+    return reason if value in reason else f"{knob}={value}: {reason}"
+
+
+def value_marks(value: object, baseline: object, recommended: object) -> str:
+    marks = [
+        label
+        for label, other in (("baseline", baseline), ("recommended", recommended))
+        if value == other
+    ]
+    return ", ".join(marks)
+
+
+def role_label(row: TrialRow) -> str:
+    return {"baseline": " (baseline)", "first_guess": " (first guess)"}.get(row.role, "")
+
+
+def trials_text(numbers: list[int]) -> str:
+    """``trial 3`` or ``trials 3, 5, 8``."""
+    return ("trial " if len(numbers) == 1 else "trials ") + ", ".join(map(str, numbers))

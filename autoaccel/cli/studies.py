@@ -1,0 +1,118 @@
+"""``autoaccel studies``: list, show and delete stored studies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from autoaccel.cli._options import DEFAULT_STORAGE, JsonOption, StorageOption
+from autoaccel.cli._render import console, print_json, rows_table
+
+app = typer.Typer(
+    help="List, show and delete stored studies (without a command: list).",
+    rich_markup_mode=None,
+)
+
+NameArgument = Annotated[str, typer.Argument(help="Study name, as autoaccel studies lists it.")]
+
+
+@app.callback(invoke_without_command=True)
+def _studies(ctx: typer.Context) -> None:
+    """List, show and delete stored studies (without a command: list)."""
+    if ctx.invoked_subcommand is None:
+        # Parsed like `autoaccel studies list`, so AUTOACCEL_STORAGE still applies.
+        command = ctx.command.get_command(ctx, "list")  # type: ignore[attr-defined]
+        with command.make_context("list", [], parent=ctx) as list_ctx:
+            command.invoke(list_ctx)
+
+
+@app.command("list")
+def list_command(storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOption = False) -> None:
+    """Each study: finished trials per stage, best speedup, hardware, last trial."""
+    from autoaccel.report import list_studies
+
+    studies = list_studies(storage)
+    if json_output:
+        print_json({"studies": [s.model_dump(mode="json") for s in studies]})
+        return
+    if not studies:
+        console.print("No studies in this storage yet: autoaccel tune SCRIPT starts one.")
+        return
+    from rich.table import Table
+
+    from autoaccel import _format as fmt
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("study", "finished trials", "best speedup", "hardware", "last trial"):
+        table.add_column(column, justify="right" if column == "best speedup" else "left")
+    for study in studies:
+        if study.error:
+            table.add_row(study.name, "unreadable", "-", study.error, "-")
+            continue
+        trials = ", ".join(f"{s.stage} {s.finished}" for s in study.stages.values())
+        last = study.last_update.strftime("%Y-%m-%d %H:%M") if study.last_update else "-"
+        table.add_row(
+            study.name, trials, fmt.speedup(study.best_speedup), study.hardware or "-", last
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show_command(
+    name: NameArgument, storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOption = False
+) -> None:
+    """A short summary of one study: stages, trials by outcome, the recommendation."""
+    from autoaccel.report import show_study
+
+    study = show_study(storage, name)
+    if json_output:
+        print_json(study.model_dump(mode="json"))
+        return
+    from autoaccel import _format as fmt
+
+    last = study.last_update.strftime("%Y-%m-%d %H:%M") if study.last_update else "-"
+    console.print(f"[bold]{study.name}[/]: {study.script}", highlight=False)
+    console.print(rows_table([("hardware", study.hardware or "-"), ("last trial", last)]))
+    for stage in study.stages.values():
+        outcomes = ", ".join(f"{n} {o}" for o, n in stage.outcomes.items()) or "none"
+        rows = [("trials", f"{stage.trials} ({outcomes}); {stage.finished} finished")]
+        if stage.recommended is None:
+            rows.append(("recommendation", "none yet: the baseline has not finished"))
+        elif stage.recommended_trial == stage.baseline_trial:
+            rows.append(("recommendation", "the baseline: no trial beat it"))
+        else:
+            changed = ", ".join(f"{k}={v}" for k, v in (stage.changed or {}).items())
+            rows.append(
+                (
+                    "recommendation",
+                    f"{fmt.speedup(stage.speedup)} with trial {stage.recommended_trial}: {changed}",
+                )
+            )
+        console.print()
+        console.print(rows_table(rows, title=f"{stage.stage} ({stage.optuna_study})"))
+    console.print()
+    console.print(f"Full report: autoaccel report {study.name}", markup=False)
+
+
+@app.command("delete")
+def delete_command(
+    name: NameArgument,
+    storage: StorageOption = DEFAULT_STORAGE,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """Delete a study's trials from the storage, and the files autoaccel wrote for it."""
+    from autoaccel.report import delete_study, plan_deletion
+
+    plan = plan_deletion(storage, name)
+    console.print(f"Deleting study {plan.study} removes:", markup=False)
+    for optuna_study in plan.optuna_studies:
+        console.print(f"  Optuna study {optuna_study}", markup=False)
+    console.print(f"  ({plan.trials} trials in all)", markup=False)
+    for path in plan.files:
+        console.print(f"  {path}", markup=False)
+    if not yes and not typer.confirm("Delete them?", default=False):
+        console.print("Nothing was deleted.")
+        raise typer.Exit(1)
+    for removed in delete_study(plan):
+        console.print(f"deleted {removed}", markup=False)

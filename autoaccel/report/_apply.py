@@ -1,0 +1,135 @@
+"""How to use a recommendation: the commands and the code, per stage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from autoaccel.knobs import Config
+from autoaccel.recommend import StageRecommendation, recommendation_path
+from autoaccel.report._model import HowToApply
+
+_DEFAULTS = Config()
+
+
+def python_literal(value: Any) -> str:
+    """``value`` as Python source: strings in double quotes, True, False and None."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        items = ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    return repr(value)
+
+
+def how_to_apply(
+    rec: StageRecommendation,
+    study: str,
+    script: str,
+    baseline: dict[str, Any],
+    studies_dir: Path,
+    task_name: str | None = None,
+) -> HowToApply:
+    config = rec.config.for_stage(rec.stage)
+    changed = {k: v for k, v in config.items() if baseline.get(k) != v}
+    path = recommendation_path(study, studies_dir)
+    notes = []
+    if not path.exists():
+        notes.append(
+            f"{path} is not here (the study was tuned in another folder or machine): copy it "
+            "from there, or run autoaccel tune again with the same --study and --storage, "
+            "which rewrites it"
+        )
+    if rec.stage == "train":
+        commands, code = _train(config, study, script, path, task_name)
+    else:
+        commands, code = _deploy(config, changed, script, path)
+    return HowToApply(
+        config=config,
+        changed=changed,
+        recommendation_file=str(path),
+        recommendation_file_exists=path.exists(),
+        commands=commands,
+        code=code,
+        notes=notes,
+    )
+
+
+def _train(
+    config: dict[str, Any], study: str, script: str, path: Path, task_name: str | None
+) -> tuple[list[tuple[str, str]], str]:
+    # autoaccel.train finds the study by the script's name unless told otherwise.
+    default_study = Path(script).stem
+    train_call = "autoaccel.train(task)"
+    if study != default_study and study != task_name:
+        train_call = f"autoaccel.train(task, study={python_literal(study)})"
+    commands = [
+        (
+            f"python {script}",
+            f"trains for real: {train_call} in the script reads {path}",
+        ),
+        (
+            f"autoaccel bench {script} --config {path}",
+            "measures the recommended training setup once more",
+        ),
+    ]
+    # Knobs left at PyTorch's defaults need not be written out; batch_size always is.
+    knobs = {k: v for k, v in config.items() if k == "batch_size" or getattr(_DEFAULTS, k) != v}
+    if len(knobs) > 2:
+        items = "".join(
+            f"        {python_literal(k)}: {python_literal(v)},\n" for k, v in knobs.items()
+        )
+        baseline = "{\n" + items + "    }"
+    else:
+        baseline = python_literal(knobs)
+    code = (
+        "# Or make it the task's own baseline, so every run uses it without the file:\n"
+        "task = autoaccel.Task(\n"
+        "    ...,  # model, data, loss, optimizer, metric as before\n"
+        f"    baseline={baseline},\n"
+        ")\n"
+        f"{train_call}"
+    )
+    return commands, code
+
+
+def _deploy(
+    config: dict[str, Any], changed: dict[str, Any], script: str, path: Path
+) -> tuple[list[tuple[str, str]], str]:
+    commands = [
+        (
+            f"autoaccel bench {script} --stage deploy --config {path}",
+            "trains the model, then measures the recommended inference setup on it",
+        )
+    ]
+    # The same steps, in the same order, as the deploy measurement applies them.
+    value = {k: python_literal(v) for k, v in config.items()}
+    lines = ["from autoaccel import knobs", "", "# model: trained, on the CPU"]
+    if config["pruning_ratio"] > 0:
+        lines += [
+            f"knobs.pruning.apply(model, {value['pruning_ratio']}, example_inputs)",
+            "# ...then fine-tune briefly (Task.finetune_epochs) to recover the metric",
+        ]
+    lines.append('model = model.to(device).eval()  # device: "cuda", "cpu", ...')
+    if config["precision"] == "tf32":
+        lines.append('knobs.precision.set_matmul_flags("tf32")')
+    if config["quantization"] != "none":
+        lines.append(f"model = knobs.quantization.apply(model, {value['quantization']})")
+    if config["channels_last"]:
+        lines.append("model = knobs.channels_last.apply_to_model(model, True)")
+    if config["compile"] != "off":
+        lines.append(f"model = knobs.compile.apply(model, {value['compile']})")
+    lines += [f"# serve batches of {config['batch_size']}", "with torch.inference_mode():"]
+    if config["channels_last"]:
+        lines.append("    inputs = knobs.channels_last.apply_to_inputs(inputs, True)")
+    if config["precision"] in ("bf16", "fp16"):
+        lines += [
+            f"    with knobs.precision.autocast({value['precision']}, device.type):",
+            "        outputs = model(inputs)",
+        ]
+    else:
+        lines.append("    outputs = model(inputs)")
+    if not changed:
+        lines.insert(0, "# the baseline won: serve the model as you do today")
+    return commands, "\n".join(lines)

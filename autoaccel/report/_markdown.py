@@ -1,0 +1,221 @@
+"""The report as markdown, with its plots as PNG files in a folder beside it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from autoaccel import _format as fmt
+from autoaccel.report._model import ReportInfo, StageReport
+from autoaccel.report._summary import (
+    config_line,
+    dropped_text,
+    header_rows,
+    knobs_text,
+    role_label,
+    stage_title,
+    summary_rows,
+    trial_status,
+    trials_text,
+    value_marks,
+)
+
+_PLOT_TITLES = {
+    "pareto": "Pareto front",
+    "history": "Throughput per trial",
+    "knobs": "Best speedup per knob value",
+    "importance": "Knob importance",
+}
+
+
+def plots_folder(markdown: Path) -> Path:
+    """Where the plots of ``markdown`` go: ``report.md`` keeps them in ``report_files/``."""
+    return markdown.with_name(f"{markdown.stem}_files")
+
+
+def render_markdown(info: ReportInfo, markdown: Path) -> str:
+    """The markdown of the report that will be written to ``markdown``; its PNG plots are
+    written now, into :func:`plots_folder`, and linked relative to the markdown file."""
+    folder = plots_folder(markdown)
+    folder.mkdir(exist_ok=True)
+    from autoaccel.report._matplotlib import write_stage_plots
+
+    out = [f"# autoaccel report: study {info.study}", "", _kv_table(header_rows(info))]
+    for stage in info.stages.values():
+        plots = write_stage_plots(stage, folder)
+        links = {
+            kind: Path(os.path.relpath(path, markdown.parent)).as_posix()
+            for kind, path in plots.items()
+        }
+        out += ["", *_stage(stage, links)]
+    out += ["", f"_Generated {info.generated_at:%Y-%m-%d %H:%M} UTC from the study storage._", ""]
+    return "\n".join(out)
+
+
+def _stage(stage: StageReport, plots: dict[str, str]) -> list[str]:
+    outcomes = ", ".join(f"{n} {o}" for o, n in stage.outcomes.items())
+    out = [
+        f"## {stage_title(stage.stage)} (`{stage.optuna_study}`)",
+        "",
+        f"{len(stage.trials)} trials ({outcomes}); {stage.feasible} of {stage.finished} "
+        f"finished trials kept {stage.metric_name} within {stage.max_metric_drop:g} of the "
+        "baseline.",
+        "",
+    ]
+    rec = stage.recommendation
+    if rec is None:
+        out += ["No recommendation: the baseline trial has not finished.", ""]
+    else:
+        out += [
+            "### Recommended",
+            "",
+            f"`{config_line(rec)}`",
+            "",
+            _kv_table(summary_rows(rec, limits=False)),
+            "",
+        ]
+    out += ["### Pareto front and trials", ""]
+    out += _image(plots, "pareto") + _image(plots, "history")
+    if stage.pareto_front:
+        front = ", ".join(f"trial {n} ({trial_status(stage.trial(n))})" for n in stage.pareto_front)
+        out += [f"On the Pareto front: {front}.", ""]
+    out += _top(stage) + _failures(stage) + _knobs(stage, plots) + _bottleneck(stage)
+    out += _apply(stage)
+    return out
+
+
+def _image(plots: dict[str, str], kind: str) -> list[str]:
+    if kind not in plots:
+        return []
+    return [f"![{_PLOT_TITLES[kind]}]({plots[kind]})", ""]
+
+
+def _top(stage: StageReport) -> list[str]:
+    if not stage.top_trials:
+        return []
+    rows = []
+    for number in stage.top_trials:
+        row = stage.trial(number)
+        rows.append(
+            [
+                f"{number}{role_label(row)}",
+                fmt.rate(row.throughput.median if row.throughput else None),
+                fmt.percent(row.spread),
+                fmt.speedup(row.speedup),
+                f"{row.metric:.4g}" if row.metric is not None else "-",
+                trial_status(row),
+                knobs_text(row.changed, "(baseline settings)"),
+            ]
+        )
+    header = ["trial", "throughput", "spread", "speedup", stage.metric_name, "status", "changed"]
+    return ["### Fastest trials", "", _table(header, rows, right=range(1, 5)), ""]
+
+
+def _failures(stage: StageReport) -> list[str]:
+    out = []
+    if stage.failures:
+        out += ["### Trials that did not finish", ""]
+        for group in stage.failures:
+            out.append(f"- **{group.outcome}** ({len(group.trials)}): {group.advice}")
+            for reason, numbers in group.reasons:
+                out.append(f"  - {trials_text(numbers)}: {_inline(reason)}")
+        out.append("")
+    if stage.dropped:
+        out += ["### Not searched on this hardware or task", ""]
+        for knob, values in stage.dropped.items():
+            out += [f"- {dropped_text(knob, value, reason)}" for value, reason in values.items()]
+        out.append("")
+    return out
+
+
+def _knobs(stage: StageReport, plots: dict[str, str]) -> list[str]:
+    out = ["### What each knob contributed", ""]
+    if stage.importance.values:
+        out += _image(plots, "importance")
+    else:
+        out += [f"Importance: {stage.importance.note}", ""]
+    out += _image(plots, "knobs")
+    rows = [
+        [
+            effect.knob,
+            str(value.value),
+            str(value.trials),
+            str(value.feasible),
+            fmt.rate(value.best_throughput) if value.trials else "not tried",
+            fmt.speedup(value.speedup),
+            "-" if value.best_trial is None else str(value.best_trial),
+            value_marks(value.value, effect.baseline, effect.recommended),
+        ]
+        for effect in stage.knob_effects
+        for value in effect.values
+    ]
+    if rows:
+        header = ["knob", "value", "trials", "feasible", "best", "vs baseline", "trial", ""]
+        out += [_table(header, rows, right=range(2, 7)), ""]
+    return out
+
+
+def _bottleneck(stage: StageReport) -> list[str]:
+    b = stage.bottleneck
+    if b is None:
+        return []
+    peak = fmt.flops(b.peak_flops, "/s") if b.peak_flops else "unknown"
+    out = [
+        f"### What still limits it (trial {b.trial})",
+        "",
+        f"- waiting for data: {fmt.percent(b.data_wait_share)} of each step",
+        f"- compute: {fmt.flops(b.achieved_flops, '/s')} of a device peak of {peak} "
+        f"(MFU {fmt.percent(b.mfu)})",
+        f"- peak memory: {fmt.nbytes(b.peak_memory_bytes)} ({b.memory_kind or 'unknown'})"
+        + (f" of {fmt.nbytes(b.device_memory_bytes)}" if b.device_memory_bytes else ""),
+        "",
+    ]
+    out += [f"- {advice}" for advice in b.advice]
+    return [*out, ""]
+
+
+def _apply(stage: StageReport) -> list[str]:
+    apply = stage.apply
+    if apply is None:
+        return []
+    commands = [line for command, what in apply.commands for line in (f"# {what}", command)]
+    out = [
+        "### How to use it",
+        "",
+        f"Changed from the baseline: `{knobs_text(apply.changed, 'nothing')}`",
+        "",
+        "```sh",
+        *commands,
+        "```",
+        "",
+        "```python",
+        apply.code,
+        "```",
+        "",
+    ]
+    out += [f"> {note}" for note in apply.notes]
+    return out
+
+
+def _kv_table(rows: Iterable[tuple[str, str]]) -> str:
+    return _table(["", ""], [[f"**{label}**", value] for label, value in rows])
+
+
+def _table(header: Sequence[str], rows: Iterable[list[str]], right: Iterable[int] = ()) -> str:
+    aligned = set(right)
+    lines = [
+        "| " + " | ".join(_cell(h) for h in header) + " |",
+        "|" + "|".join("---:" if i in aligned else "---" for i in range(len(header))) + "|",
+    ]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return _inline(text).replace("|", "\\|")
+
+
+def _inline(text: str) -> str:
+    """Text on one line, as a table cell or list item needs."""
+    return " ".join(str(text).split())

@@ -1,0 +1,213 @@
+"""The report for a terminal (or a .txt file): rich tables, no plots."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from autoaccel import _format as fmt
+from autoaccel.report._model import ReportInfo, StageReport
+from autoaccel.report._summary import (
+    config_line,
+    dropped_text,
+    header_rows,
+    importance_bar,
+    knobs_text,
+    role_label,
+    stage_title,
+    summary_rows,
+    trial_status,
+    trials_text,
+    value_marks,
+)
+
+
+def print_text(info: ReportInfo, console: Console) -> None:
+    """Print the report of ``info`` on ``console`` (a terminal, or a file console)."""
+    console.print(f"[bold]autoaccel report: study {info.study}[/]")
+    console.print(_rows(header_rows(info)))
+    for stage in info.stages.values():
+        console.print()
+        _print_stage(stage, console)
+
+
+def _print_stage(stage: StageReport, console: Console) -> None:
+    console.rule(f"[bold]{stage_title(stage.stage)}[/] ({stage.optuna_study})", align="left")
+    outcomes = ", ".join(f"{count} {outcome}" for outcome, count in stage.outcomes.items())
+    console.print(
+        f"{len(stage.trials)} trials ({outcomes}); {stage.feasible} of {stage.finished} "
+        f"finished trials kept {stage.metric_name} within {stage.max_metric_drop:g} of the "
+        "baseline",
+        markup=False,
+    )
+    rec = stage.recommendation
+    if rec is None:
+        console.print("No recommendation: the baseline trial has not finished.")
+    else:
+        console.print()
+        console.print("[bold]Recommended[/]")
+        console.print(f"  {config_line(rec)}", markup=False)
+        console.print(_rows(summary_rows(rec, limits=False)))
+    _print_pareto(stage, console)
+    _print_top(stage, console)
+    _print_failures(stage, console)
+    _print_knobs(stage, console)
+    _print_bottleneck(stage, console)
+    _print_apply(stage, console)
+
+
+def _print_pareto(stage: StageReport, console: Console) -> None:
+    if not stage.pareto_front:
+        return
+    console.print()
+    console.print(
+        "[bold]Pareto front[/] (no other trial is faster at an equal or higher "
+        f"{stage.metric_name})"
+    )
+    for number in stage.pareto_front:
+        row = stage.trial(number)
+        assert row.throughput is not None and row.metric is not None
+        console.print(
+            f"  trial {number}: {fmt.rate(row.throughput.median)}, {stage.metric_name} "
+            f"{row.metric:.4g}, {trial_status(row)}{role_label(row)}",
+            markup=False,
+        )
+
+
+def _print_top(stage: StageReport, console: Console) -> None:
+    if not stage.top_trials:
+        return
+    console.print()
+    table = Table(title="Fastest trials", title_justify="left", box=None, pad_edge=False)
+    for column in ("trial", "throughput", "spread", "speedup", stage.metric_name, "status"):
+        table.add_column(column, justify="left" if column == "status" else "right", no_wrap=True)
+    changes = Table(box=None, pad_edge=False, show_header=False)
+    changes.add_column(justify="right", no_wrap=True)
+    changes.add_column()
+    for number in stage.top_trials:
+        row = stage.trial(number)
+        assert row.throughput is not None and row.metric is not None
+        table.add_row(
+            f"{number}{role_label(row)}",
+            fmt.rate(row.throughput.median),
+            fmt.percent(row.spread),
+            fmt.speedup(row.speedup),
+            f"{row.metric:.4g}",
+            trial_status(row),
+        )
+        # Their own table: beside the numbers they would not fit a terminal.
+        changes.add_row(f"trial {number}:", Text(knobs_text(row.changed, "(baseline settings)")))
+    console.print(table)
+    console.print("Changed from the baseline")
+    console.print(changes)
+
+
+def _print_failures(stage: StageReport, console: Console) -> None:
+    if stage.failures:
+        console.print()
+        console.print("[bold]Trials that did not finish[/]")
+    for group in stage.failures:
+        console.print(
+            f"  {group.outcome}: {len(group.trials)} trial{'s' if len(group.trials) > 1 else ''}"
+            f" - {group.advice}",
+            markup=False,
+        )
+        for reason, numbers in group.reasons:
+            console.print(f"    {trials_text(numbers)}: {reason}", markup=False)
+    if stage.dropped:
+        console.print()
+        console.print("[bold]Not searched on this hardware or task[/]")
+        for knob, values in stage.dropped.items():
+            for value, reason in values.items():
+                console.print(f"  {dropped_text(knob, value, reason)}", markup=False)
+
+
+def _print_knobs(stage: StageReport, console: Console) -> None:
+    console.print()
+    console.print("[bold]What each knob contributed[/]")
+    importance = stage.importance
+    if importance.values:
+        console.print(f"  importance for throughput ({importance.trials} feasible trials):")
+        for knob, share in importance.values.items():
+            console.print(f"    {knob:<20} {importance_bar(share)} {fmt.percent(share, 0)}")
+    else:
+        console.print(f"  importance: {importance.note}", markup=False)
+    if not stage.knob_effects:
+        return
+    # Knob names head their values, so the values get the width a terminal has.
+    table = Table(box=None, pad_edge=False)
+    table.add_column("knob = value", overflow="fold")
+    for column in ("trials", "feasible", "best", "speedup"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("", width=len("recommended"))
+    for effect in stage.knob_effects:
+        table.add_row(effect.knob)
+        for value in effect.values:
+            table.add_row(
+                Text(f"  {value.value}"),
+                str(value.trials),
+                str(value.feasible),
+                fmt.rate(value.best_throughput) if value.trials else "not tried",
+                fmt.speedup(value.speedup),
+                value_marks(value.value, effect.baseline, effect.recommended),
+            )
+    console.print(table)
+
+
+def _print_bottleneck(stage: StageReport, console: Console) -> None:
+    b = stage.bottleneck
+    if b is None:
+        return
+    console.print()
+    console.print(f"[bold]What still limits it[/] (trial {b.trial})")
+    rows = []
+    if b.data_wait_share is not None:
+        rows.append(("waiting for data", f"{fmt.percent(b.data_wait_share)} of each step"))
+    if b.peak_flops:
+        rows.append(
+            (
+                "compute",
+                f"{fmt.flops(b.achieved_flops, '/s')} of a peak {fmt.flops(b.peak_flops, '/s')}"
+                f" (MFU {fmt.percent(b.mfu)})",
+            )
+        )
+    else:
+        rows.append(("compute", f"{fmt.flops(b.achieved_flops, '/s')} (device peak unknown)"))
+    memory = fmt.nbytes(b.peak_memory_bytes)
+    if b.device_memory_bytes and b.memory_kind == "cuda_allocated":
+        memory += f" of {fmt.nbytes(b.device_memory_bytes)} on the GPU"
+    elif b.memory_kind == "process_rss":
+        memory += " (process RSS)"
+    rows.append(("peak memory", memory))
+    console.print(_rows(rows, indent=True))
+    for advice in b.advice:
+        console.print(f"  - {advice}", markup=False)
+
+
+def _print_apply(stage: StageReport, console: Console) -> None:
+    apply = stage.apply
+    if apply is None:
+        return
+    console.print()
+    console.print("[bold]How to use it[/]")
+    console.print(
+        f"  changed from the baseline: {knobs_text(apply.changed, 'nothing')}", markup=False
+    )
+    for command, what in apply.commands:
+        console.print(f"  # {what}", markup=False)
+        console.print(f"  {command}", markup=False, soft_wrap=True)
+    for line in apply.code.splitlines():
+        console.print(f"    {line}", markup=False, soft_wrap=True, highlight=False)
+    for note in apply.notes:
+        console.print(f"  note: {note}", markup=False)
+
+
+def _rows(rows: list[tuple[str, str]], indent: bool = False) -> Table:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for label, value in rows:
+        # Values can hold text from elsewhere (paths, reasons): never read as markup.
+        table.add_row(("  " if indent else "") + label, Text(value))
+    return table
