@@ -22,6 +22,7 @@ from autoaccel.task._loop import (
     TrainingRun,
     call_model,
     check_finite,
+    check_pace,
     eval_loader,
     evaluate,
     sample_count,
@@ -44,6 +45,7 @@ def measure_deploy(
     *,
     seed: int = 0,
     window_s: float = WINDOW_SECONDS,
+    min_throughput: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Measurement:
     """Prepare the model trained into ``weights`` for inference under ``config``; measure it.
@@ -100,7 +102,8 @@ def measure_deploy(
         )
         windows.start()
         while len(windows.rates) < WINDOWS:
-            windows.add_step(infer()[0])
+            if windows.add_step(infer()[0]):
+                check_pace(windows.rates, min_throughput)
     memory, memory_kind, memory_notes = peak_memory(device)
     throughput = windows.throughput()
 

@@ -19,7 +19,14 @@ from autoaccel.measure._result import Measurement, Throughput
 from autoaccel.measure._windows import StepWindows
 from autoaccel.probe import HardwareProfile
 from autoaccel.task import Task
-from autoaccel.task._loop import TrainingRun, check_finite, eval_loader, sample_count, synchronize
+from autoaccel.task._loop import (
+    TrainingRun,
+    check_finite,
+    check_pace,
+    eval_loader,
+    sample_count,
+    synchronize,
+)
 
 WARMUP_STEPS = 5
 WINDOWS = 8
@@ -32,11 +39,13 @@ def measure_train(
     *,
     seed: int = 0,
     save_weights: Path | None = None,
+    min_throughput: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Measurement:
     """Train ``task`` for its budget under ``config`` on ``hw``'s device and measure it.
 
-    Raises :class:`autoaccel.task._loop.Diverged` when the loss turns NaN or infinite;
+    Raises :class:`autoaccel.task._loop.Diverged` when the loss turns NaN or infinite, and
+    :class:`autoaccel.task._loop.TooSlow` when timed windows stay under ``min_throughput``;
     other exceptions (out of memory, the user's own errors) propagate to the caller, which
     classifies them.
     """
@@ -74,6 +83,7 @@ def measure_train(
             windows.start()
         elif step >= warmup and windows.add_step(sample_count(targets), data_wait):
             check_finite(loss_sum, f"the training loss by step {step + 1}")
+            check_pace(windows.rates, min_throughput)
     synchronize(device)
     train_time_s = clock() - start
     check_finite(loss_sum, "the training loss by the end")

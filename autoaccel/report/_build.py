@@ -23,7 +23,15 @@ from autoaccel.report._model import (
 )
 
 TOP_TRIALS = 10
-FAILED_OUTCOMES = ("oom", "timeout", "crash", "diverged", "user_error", "interrupted")
+FAILED_OUTCOMES = (
+    "oom",
+    "pruned",
+    "timeout",
+    "crash",
+    "diverged",
+    "user_error",
+    "interrupted",
+)
 FAILURE_ADVICE = {
     "oom": "ran out of memory: these batch sizes and precisions do not fit, and bound the "
     "search (larger batches in the same precision are not tried again)",
@@ -35,6 +43,8 @@ FAILURE_ADVICE = {
     "needs another learning rate (Task.lr_scaling) or loss scaling",
     "user_error": "your code raised under this configuration: run autoaccel bench SCRIPT "
     "--config '<its configuration>' to see where",
+    "pruned": "stopped early: after a few timed windows they ran at under a third of the "
+    "best throughput found so far, so they could not win",
     "interrupted": "stopped by Ctrl-C or a killed tuner; they run again when the study resumes",
 }
 

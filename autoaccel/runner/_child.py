@@ -43,13 +43,19 @@ def execute(spec: TrialSpec) -> TrialResult:
                 spec.hardware,
                 seed=spec.seed,
                 save_weights=Path(spec.weights_out) if spec.weights_out else None,
+                min_throughput=spec.min_throughput,
             )
         else:
             from autoaccel.measure import measure_deploy
 
             assert spec.weights_in is not None
             measurement = measure_deploy(
-                task, spec.config, spec.hardware, Path(spec.weights_in), seed=spec.seed
+                task,
+                spec.config,
+                spec.hardware,
+                Path(spec.weights_in),
+                seed=spec.seed,
+                min_throughput=spec.min_throughput,
             )
         return TrialResult(
             outcome="ok", measurement=measurement, duration_s=time.perf_counter() - start

@@ -35,11 +35,13 @@ def classify_exception(error: BaseException, user_folder: Path) -> tuple[str, st
     them) is a ``user_error`` and keeps the user's part of the traceback; anything else is a
     ``crash`` of the configuration (a compiler failure, say) with its full traceback.
     """
-    from autoaccel.task._loop import Diverged
+    from autoaccel.task._loop import Diverged, TooSlow
 
     reason = _first_line(error)
     if isinstance(error, Diverged):
         return "diverged", reason, None
+    if isinstance(error, TooSlow):
+        return "pruned", str(error), None
     if is_oom_error(error):
         return "oom", reason, None
     if isinstance(error, TaskError):

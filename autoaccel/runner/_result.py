@@ -12,10 +12,13 @@ from autoaccel.measure import Measurement
 from autoaccel.probe import HardwareProfile
 from autoaccel.task import TaskFacts
 
-Outcome = Literal["ok", "oom", "timeout", "crash", "diverged", "user_error", "interrupted"]
+Outcome = Literal[
+    "ok", "oom", "pruned", "timeout", "crash", "diverged", "user_error", "interrupted"
+]
 OUTCOMES: tuple[Outcome, ...] = (
     "ok",
     "oom",
+    "pruned",
     "timeout",
     "crash",
     "diverged",
@@ -37,6 +40,9 @@ class TrialSpec(BaseModel):
     seed: int = 0
     weights_in: str | None = Field(default=None, description="deploy: trained weights to load")
     weights_out: str | None = Field(default=None, description="train: save trained weights")
+    min_throughput: float | None = Field(
+        default=None, description="Stop early (pruned) when clearly slower than this."
+    )
 
 
 class TrialResult(BaseModel):

@@ -42,6 +42,7 @@ DEFAULT_TRIALS = 20
 DEFAULT_MAX_METRIC_DROP = 0.01
 STAGE_CHOICES = ("train", "deploy", "all")
 BASELINE_POLL_S = 2.0
+PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,6 +251,7 @@ def _run_stage(
                 hardware=hardware,
                 seed=options.seed,
                 weights_in=weights,
+                min_throughput=_floor(records, ss.max_metric_drop) if role != "baseline" else None,
             )
             try:
                 result = run(spec, options.trial_timeout_s)
@@ -369,6 +371,16 @@ def _known_outcome(
             )
             return TrialResult(outcome="oom", reason=reason), {"skipped": True}
     return None
+
+
+def _floor(records: list[TrialRecord], max_metric_drop: float) -> float | None:
+    """The throughput under which a trial cannot win: a fraction of the best feasible one.
+
+    Slow configurations (bf16 on a CPU without bf16 instructions runs 6x slower) then cost
+    seconds instead of a whole training budget.
+    """
+    best = recommend_stage(records, "", max_metric_drop)
+    return best.throughput.median * PRUNE_BELOW if best is not None else None
 
 
 def _best_speedup(records: list[TrialRecord], max_metric_drop: float) -> float | None:

@@ -21,6 +21,25 @@ class Diverged(RuntimeError):
     """The training loss became NaN or infinite."""
 
 
+class TooSlow(RuntimeError):
+    """A trial runs so far under the best throughput found so far that it cannot win."""
+
+
+def check_pace(rates: list[float], min_throughput: float | None) -> None:
+    """Raise :class:`TooSlow` once two timed windows agree the trial is under the floor.
+
+    Two windows, so one window disturbed by the machine does not end a trial.
+    """
+    if min_throughput is None or len(rates) < 2:
+        return
+    pace = sorted(rates)[len(rates) // 2]
+    if pace < min_throughput:
+        raise TooSlow(
+            f"{pace:,.0f} samples/s after {len(rates)} timed windows, under the "
+            f"{min_throughput:,.0f}/s it needed to have a chance"
+        )
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)

@@ -144,3 +144,22 @@ def test_deploy_channels_last_on_a_cnn(conv, cpu_profile, tmp_path) -> None:
         conv, Config(batch_size=16, channels_last=True), cpu_profile, weights, window_s=FAST
     )
     assert m.throughput.median > 0
+
+
+def test_a_trial_under_the_floor_stops_early(tiny, cpu_profile) -> None:
+    from autoaccel.task._loop import TooSlow
+
+    longer = dataclasses.replace(tiny, epochs=3)
+    with pytest.raises(TooSlow, match="samples/s after 2 timed windows, under the"):
+        measure_train(longer, Config(batch_size=16), cpu_profile, min_throughput=1e12)
+    # A floor it clears changes nothing.
+    assert measure_train(tiny, Config(batch_size=16), cpu_profile, min_throughput=1.0).metric
+
+
+def test_deploy_under_the_floor_stops_early(tiny, trained, cpu_profile) -> None:
+    from autoaccel.task._loop import TooSlow
+
+    with pytest.raises(TooSlow):
+        measure_deploy(
+            tiny, Config(batch_size=32), cpu_profile, trained, window_s=FAST, min_throughput=1e12
+        )

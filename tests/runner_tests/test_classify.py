@@ -58,3 +58,10 @@ def test_exit_descriptions() -> None:
     assert "killed by SIGSEGV" in describe_exit(-11)
     assert "out-of-memory killer" in describe_exit(-9)
     assert "exited with code 3" in describe_exit(3)
+
+
+def test_too_slow_is_pruned(tmp_path) -> None:
+    from autoaccel.task._loop import TooSlow
+
+    outcome, reason, trace = classify_exception(raise_here(TooSlow("12 samples/s")), tmp_path)
+    assert (outcome, reason, trace) == ("pruned", "12 samples/s", None)

@@ -232,3 +232,26 @@ def test_recommendation_readable_from_storage_alone(tune_fake, options) -> None:
     result, _ = tune_fake(options)
     stages = load_stages(open_storage(options.storage, create=False), "tiny")
     assert recommendation_of("tiny", stages) == result.recommendation
+
+
+def test_trials_get_a_floor_of_a_third_of_the_best(tune_fake, options) -> None:
+    result, runner = tune_fake(dataclasses.replace(options, trials=5))
+    specs = [s for s in runner.specs if s.action == "train"]
+    assert specs[0].min_throughput is None  # the baseline always runs to the end
+    records = result.records["train"]
+    for spec in specs[1:]:
+        earlier = [r for r in records if r.config != spec.config and r.ok]
+        assert spec.min_throughput is not None
+        assert spec.min_throughput <= max(r.throughput for r in earlier) / 3 + 1e-6
+
+
+def test_a_pruned_trial_is_infeasible_and_reported(tune_fake, options) -> None:
+    def model(config: Config, stage: str) -> TrialResult:
+        if config.precision == "bf16":
+            return TrialResult(outcome="pruned", reason="900 samples/s after 2 timed windows")
+        return default_model(config, stage)
+
+    result, _ = tune_fake(dataclasses.replace(options, trials=8), FakeRunner(model))
+    pruned = [t for t in stage_trials(options) if t.user_attrs["outcome"] == "pruned"]
+    assert pruned and all(t.constraints["did_not_finish"] == 1.0 for t in pruned)
+    assert result.recommendation.stages["train"].config.precision == "fp32"
