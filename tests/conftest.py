@@ -185,17 +185,18 @@ def _build_real_study(root: Path) -> RealStudy:
             return []
         try:
             return optuna.load_study(study_name="tiny:train", storage=storage).get_trials()
-        except (KeyError, sqlalchemy.exc.OperationalError):  # not created yet, or half-way
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # not created yet, or half-way
             return []
 
-    tuner = subprocess.Popen(
-        [*command, "--stage", "train"],
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300  # generous: CI machines are shared and slow
+    log = root / "tuner-killed.log"
+    with log.open("wb") as output:
+        tuner = subprocess.Popen(
+            [*command, "--stage", "train"], cwd=root, stdout=output, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 240  # generous: CI machines are shared and slow
     while time.monotonic() < deadline:
+        if tuner.poll() is not None:
+            raise AssertionError(f"the tuner ended before it could be killed:\n{log.read_text()}")
         current = trials()
         done = [t for t in current if t.state.name == "COMPLETE"]
         running = [t for t in current if t.state.name == "RUNNING" and "config" in t.user_attrs]
@@ -204,7 +205,9 @@ def _build_real_study(root: Path) -> RealStudy:
         time.sleep(0.2)
     else:
         tuner.kill()
-        raise AssertionError("the tuner never had a finished and a running trial")
+        raise AssertionError(
+            f"the tuner never had a finished and a running trial:\n{log.read_text()}"
+        )
     tuner.send_signal(signal.SIGKILL)
     tuner.wait()
     before = {t.number: t.values for t in trials() if t.state.name == "COMPLETE"}

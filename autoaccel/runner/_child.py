@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from autoaccel.runner._outcome import classify_exception
-from autoaccel.runner._result import TrialResult, TrialSpec
+from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
 from autoaccel.task import load_task, resolve_script
 
 
@@ -74,15 +74,17 @@ def _die_with_parent(poll_s: float = 1.0) -> None:
     """End this trial (and its loader workers) if the tuner that started it dies.
 
     A tuner killed with SIGKILL cannot stop its trial; without this, a hung trial would run
-    on with nobody to enforce its timeout.
+    on with nobody to enforce its timeout. The tuner names itself in the environment: a
+    tuner that died while this process was still importing would otherwise go unnoticed,
+    as ``os.getppid()`` would already be the new parent.
     """
-    parent = os.getppid()
+    parent = int(os.environ.get(TUNER_PID_VARIABLE, os.getppid()))
 
     def watch() -> None:
         while True:
-            time.sleep(poll_s)
             if os.getppid() != parent:
                 os.killpg(0, signal.SIGKILL)
+            time.sleep(poll_s)
 
     threading.Thread(target=watch, name="autoaccel-parent-watch", daemon=True).start()
 

@@ -12,6 +12,9 @@ from autoaccel.measure import Measurement
 from autoaccel.probe import HardwareProfile
 from autoaccel.task import TaskFacts
 
+# Names the tuner's pid to its trial process, which ends itself when that tuner dies.
+TUNER_PID_VARIABLE = "AUTOACCEL_TUNER_PID"
+
 Outcome = Literal[
     "ok", "oom", "pruned", "timeout", "crash", "diverged", "user_error", "interrupted"
 ]

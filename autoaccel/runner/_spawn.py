@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from autoaccel.runner._outcome import describe_exit
-from autoaccel.runner._result import TrialResult, TrialSpec
+from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
 
 LOG_TAIL_CHARS = 4000
 DEFAULT_TIMEOUT_S = 600.0
@@ -41,7 +41,7 @@ def run_trial(
         result_path = Path(folder, "result.json")
         log_path = Path(folder, "log.txt")
         spec_path.write_text(spec.model_dump_json())
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", TUNER_PID_VARIABLE: str(os.getpid())}
         start = clock()
         with log_path.open("wb") as log:
             process = popen(

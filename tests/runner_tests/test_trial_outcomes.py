@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import time
 
 import psutil
@@ -11,6 +13,7 @@ import pytest
 
 from autoaccel.knobs import Config
 from autoaccel.runner import TrialSpec, run_trial
+from autoaccel.runner._result import TUNER_PID_VARIABLE
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +86,27 @@ def _running_in_group(process: psutil.Process, group: int) -> bool:
         return os.getpgid(process.pid) == group and process.status() != psutil.STATUS_ZOMBIE
     except (ProcessLookupError, psutil.NoSuchProcess):
         return False
+
+
+def test_a_trial_whose_tuner_died_while_it_started_ends_itself(
+    tasks_dir, cpu_profile, tmp_path
+) -> None:
+    # The tuner was killed before this trial finished importing: its parent is already
+    # someone else, and only the pid the tuner left in the environment tells it so.
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(spec(tasks_dir, "hang", cpu_profile).model_dump_json())
+    gone_tuner = subprocess.Popen(["true"])
+    gone_tuner.wait()
+    env = {**os.environ, TUNER_PID_VARIABLE: str(gone_tuner.pid)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "autoaccel.runner._child", str(spec_path), str(tmp_path / "r")],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        assert child.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        child.kill()
 
 
 def test_script_error_while_loading_is_a_user_error(tasks_dir) -> None:
