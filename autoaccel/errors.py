@@ -34,3 +34,7 @@ class StudyError(AutoAccelError):
 
 class BaselineFailedError(AutoAccelError):
     """The user's own baseline configuration fails in the user's code: tuning cannot start."""
+
+
+class ReportError(AutoAccelError):
+    """A report cannot be written in the format or to the place asked for."""

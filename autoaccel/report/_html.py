@@ -13,9 +13,9 @@ from autoaccel.report._summary import (
     dropped_text,
     header_rows,
     knobs_text,
-    role_label,
     stage_title,
     summary_rows,
+    top_trial_cells,
     trial_status,
     trials_text,
     value_marks,
@@ -132,24 +132,8 @@ def _figure(figures: dict, name: str) -> str:
 def _top_trials(stage: StageReport) -> list[str]:
     if not stage.top_trials:
         return []
-    header = ["trial", "throughput", "spread", "speedup", stage.metric_name, "status", "changed"]
-    rows = []
-    for number in stage.top_trials:
-        row = stage.trial(number)
-        rows.append(
-            (
-                [
-                    f"{number}{role_label(row)}",
-                    fmt.rate(row.throughput.median if row.throughput else None),
-                    fmt.percent(row.spread),
-                    fmt.speedup(row.speedup),
-                    f"{row.metric:.4g}" if row.metric is not None else "-",
-                    trial_status(row),
-                    knobs_text(row.changed, "(baseline settings)"),
-                ],
-                "" if row.feasible else "infeasible",
-            )
-        )
+    header, cells = top_trial_cells(stage)
+    rows = [(row, "" if feasible else "infeasible") for row, feasible in cells]
     return ["<h3>Fastest trials</h3>", _table(header, rows, numeric=range(1, 5))]
 
 

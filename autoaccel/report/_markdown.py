@@ -13,9 +13,9 @@ from autoaccel.report._summary import (
     dropped_text,
     header_rows,
     knobs_text,
-    role_label,
     stage_title,
     summary_rows,
+    top_trial_cells,
     trial_status,
     trials_text,
     value_marks,
@@ -94,21 +94,8 @@ def _image(plots: dict[str, str], kind: str) -> list[str]:
 def _top(stage: StageReport) -> list[str]:
     if not stage.top_trials:
         return []
-    rows = []
-    for number in stage.top_trials:
-        row = stage.trial(number)
-        rows.append(
-            [
-                f"{number}{role_label(row)}",
-                fmt.rate(row.throughput.median if row.throughput else None),
-                fmt.percent(row.spread),
-                fmt.speedup(row.speedup),
-                f"{row.metric:.4g}" if row.metric is not None else "-",
-                trial_status(row),
-                knobs_text(row.changed, "(baseline settings)"),
-            ]
-        )
-    header = ["trial", "throughput", "spread", "speedup", stage.metric_name, "status", "changed"]
+    header, cells = top_trial_cells(stage)
+    rows = [row for row, _ in cells]
     return ["### Fastest trials", "", _table(header, rows, right=range(1, 5)), ""]
 
 

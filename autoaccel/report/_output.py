@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from autoaccel.errors import AutoAccelError
+from autoaccel.errors import ReportError
 from autoaccel.report._model import ReportInfo
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -22,10 +22,6 @@ _BY_SUFFIX = {
 # Formats a terminal cannot show go to a file beside the study's recommendation.
 _DEFAULT_FILES = {"html": "report.html", "markdown": "report.md"}
 TEXT_WIDTH = 100
-
-
-class ReportError(AutoAccelError):
-    """A report cannot be written in the format or to the place asked for."""
 
 
 @dataclasses.dataclass(frozen=True)

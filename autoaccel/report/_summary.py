@@ -9,7 +9,7 @@ from autoaccel import _format as fmt
 from autoaccel.recommend import StageRecommendation
 
 if TYPE_CHECKING:
-    from autoaccel.report._model import ReportInfo, TrialRow
+    from autoaccel.report._model import ReportInfo, StageReport, TrialRow
 
 
 def config_line(rec: StageRecommendation) -> str:
@@ -116,3 +116,25 @@ def role_label(row: TrialRow) -> str:
 def trials_text(numbers: list[int]) -> str:
     """``trial 3`` or ``trials 3, 5, 8``."""
     return ("trial " if len(numbers) == 1 else "trials ") + ", ".join(map(str, numbers))
+
+
+def top_trial_cells(stage: StageReport) -> tuple[list[str], list[tuple[list[str], bool]]]:
+    """The fastest trials as text cells, one row each with whether it was feasible.
+
+    Columns: trial, throughput, spread, speedup, metric, status, what it changed.
+    """
+    header = ["trial", "throughput", "spread", "speedup", stage.metric_name, "status", "changed"]
+    rows = []
+    for number in stage.top_trials:
+        row = stage.trial(number)
+        cells = [
+            f"{number}{role_label(row)}",
+            fmt.rate(row.throughput.median if row.throughput else None),
+            fmt.percent(row.spread),
+            fmt.speedup(row.speedup),
+            f"{row.metric:.4g}" if row.metric is not None else "-",
+            trial_status(row),
+            knobs_text(row.changed, "(baseline settings)"),
+        ]
+        rows.append((cells, row.feasible))
+    return header, rows

@@ -17,6 +17,7 @@ from autoaccel.report._summary import (
     role_label,
     stage_title,
     summary_rows,
+    top_trial_cells,
     trial_status,
     trials_text,
     value_marks,
@@ -79,25 +80,17 @@ def _print_top(stage: StageReport, console: Console) -> None:
     if not stage.top_trials:
         return
     console.print()
+    header, cells = top_trial_cells(stage)
     table = Table(title="Fastest trials", title_justify="left", box=None, pad_edge=False)
-    for column in ("trial", "throughput", "spread", "speedup", stage.metric_name, "status"):
+    for column in header[:-1]:
         table.add_column(column, justify="left" if column == "status" else "right", no_wrap=True)
+    # What each changed gets its own table: beside the numbers it would not fit a terminal.
     changes = Table(box=None, pad_edge=False, show_header=False)
     changes.add_column(justify="right", no_wrap=True)
     changes.add_column()
-    for number in stage.top_trials:
-        row = stage.trial(number)
-        assert row.throughput is not None and row.metric is not None
-        table.add_row(
-            f"{number}{role_label(row)}",
-            fmt.rate(row.throughput.median),
-            fmt.percent(row.spread),
-            fmt.speedup(row.speedup),
-            f"{row.metric:.4g}",
-            trial_status(row),
-        )
-        # Their own table: beside the numbers they would not fit a terminal.
-        changes.add_row(f"trial {number}:", Text(knobs_text(row.changed, "(baseline settings)")))
+    for row, _ in cells:
+        table.add_row(*row[:-1])
+        changes.add_row(f"trial {row[0].split()[0]}:", Text(row[-1]))
     console.print(table)
     console.print("Changed from the baseline")
     console.print(changes)
