@@ -74,9 +74,6 @@ class LiveProgress(PlainProgress):
 
     def __init__(self, console: Console) -> None:
         super().__init__(console)
-        self.live = Live(
-            console=console, refresh_per_second=2, transient=True, get_renderable=self._panel
-        )
         self.stage = ""
         self.finished = 0
         self.target = 0
@@ -85,6 +82,10 @@ class LiveProgress(PlainProgress):
         self.started = time.monotonic()
         self.trial_started_at: float | None = None
         self.durations: list[float] = []
+        # Last: Live draws the panel at once, from the fields above.
+        self.live = Live(
+            console=console, refresh_per_second=2, transient=True, get_renderable=self._panel
+        )
 
     def __enter__(self) -> LiveProgress:
         self.live.start()

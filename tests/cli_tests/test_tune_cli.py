@@ -130,3 +130,27 @@ def test_progress_lines_name_trial_and_best(tmp_path) -> None:
     assert "train stage: 5 trials over 120 configurations" in text
     assert "[train] trial 0 (baseline): batch_size=64" in text
     assert "[train 1/5] trial 0 oom: CUDA out of memory in 3.00 s; best -" in text
+
+
+def test_live_panel_on_a_terminal() -> None:
+    from rich.console import Console
+
+    from autoaccel.cli._progress import LiveProgress
+    from autoaccel.recommend import TrialRecord
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with LiveProgress(console) as progress:
+        progress.stage_started("train", 0, 3, 40)
+        progress.trial_started("train", 0, "baseline", {"batch_size": 64})
+        panel = progress._panel().plain
+        assert "train stage: trial 1 of 3" in panel
+        assert "running   trial 0: batch_size=64" in panel
+        progress.trial_finished(
+            "train",
+            TrialRecord(number=0, config={"batch_size": 64}, outcome="crash", duration_s=4.0),
+            1,
+            3,
+            1.0,
+        )
+        panel = progress._panel().plain
+    assert "trial 2 of 3" in panel and "best      1.00x" in panel and "left ~8.00 s" in panel
