@@ -20,19 +20,17 @@ def _config_text(config: dict[str, Any]) -> str:
 def _finished_line(
     stage: str, record: TrialRecord, finished: int, target: int, best: float | None
 ) -> str:
-    what = record.outcome
+    took = f" in {fmt.seconds(record.duration_s)}" if record.duration_s else ""
+    what = f"{record.outcome}{took}"
     if record.ok and record.measurement is not None:
         m = record.measurement
-        what = f"{fmt.rate(m.throughput.median)} {m.metric_name} {m.metric:.4g}"
+        what = f"{fmt.rate(m.throughput.median)} {m.metric_name} {m.metric:.4g}{took}"
     elif record.reason:
-        what = f"{record.outcome}: {record.reason}"
+        # The time goes before the reason, which may hold figures of its own.
+        what = f"{record.outcome}{took}: {record.reason}"
     if record.repeat_of is not None:
         what += f" (same as trial {record.repeat_of}, not re-run)"
-    took = f" in {fmt.seconds(record.duration_s)}" if record.duration_s else ""
-    return (
-        f"[{stage} {finished}/{target}] trial {record.number} {what}{took}; "
-        f"best {fmt.speedup(best)}"
-    )
+    return f"[{stage} {finished}/{target}] trial {record.number} {what}; best {fmt.speedup(best)}"
 
 
 class PlainProgress:

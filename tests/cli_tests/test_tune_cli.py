@@ -129,7 +129,7 @@ def test_progress_lines_name_trial_and_best(tmp_path) -> None:
     text = console.export_text()
     assert "train stage: 5 trials over 120 configurations" in text
     assert "[train] trial 0 (baseline): batch_size=64" in text
-    assert "[train 1/5] trial 0 oom: CUDA out of memory in 3.00 s; best -" in text
+    assert "[train 1/5] trial 0 oom in 3.00 s: CUDA out of memory; best -" in text
 
 
 def test_live_panel_on_a_terminal() -> None:
