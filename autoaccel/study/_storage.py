@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,6 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     For SQLite, the folder is created when ``create`` is set (the first ``tune``); a report
     on a missing file is an error instead of an empty database.
     """
-    import optuna
     import sqlalchemy.exc
 
     scheme = url.split(":", 1)[0].split("+", 1)[0] if "://" in url else ""
@@ -56,7 +56,7 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     if scheme == "sqlite":
         _prepare_sqlite(url, create)
     try:
-        return optuna.storages.RDBStorage(url, skip_compatibility_check=False)
+        return _connect(url)
     except ImportError:
         raise StorageError(
             f"the database driver for {redact(url)} is not installed; for PostgreSQL run "
@@ -68,6 +68,24 @@ def open_storage(url: str, *, create: bool = True) -> Any:
             f"cannot open the study storage {redact(url)}: {first}. Check the URL, that the "
             "database server is running, and that this is an Optuna database."
         ) from None
+
+
+def _connect(url: str, attempts: int = 3) -> Any:
+    """Open the storage, retrying when another process created its tables at the same moment.
+
+    Two tuners (or a tuner and a report) opening a new database together both try to create
+    Optuna's schema; the slower one fails with "already exists", and the schema is then there.
+    """
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, skip_compatibility_check=False)
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            if "already exists" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _prepare_sqlite(url: str, create: bool) -> None:

@@ -59,3 +59,46 @@ def test_missing_database_for_reading(tmp_path) -> None:
 def test_creates_the_folder_for_a_new_database(tmp_path) -> None:
     open_storage(f"sqlite:///{tmp_path}/new/autoaccel.db")
     assert (tmp_path / "new" / "autoaccel.db").exists()
+
+
+def test_a_schema_created_by_another_process_at_the_same_moment(tmp_path, monkeypatch) -> None:
+    # Two tuners open a new database together: the slower one's CREATE TABLE fails because
+    # the faster one's just succeeded. Opening again finds the schema in place.
+    import optuna
+    import sqlalchemy.exc
+
+    real = optuna.storages.RDBStorage
+    calls = []
+
+    def racing(url, **kwargs):
+        calls.append(url)
+        if len(calls) == 1:
+            real(url, **kwargs)  # the other process wins the race
+            raise sqlalchemy.exc.OperationalError(
+                "CREATE TABLE studies", {}, Exception("table studies already exists")
+            )
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    url = f"sqlite:///{tmp_path}/new.db"
+    storage = open_storage(url)
+    monkeypatch.undo()
+    optuna.create_study(study_name="s:train", storage=storage)
+    assert len(calls) == 2
+    assert optuna.get_all_study_names(url) == ["s:train"]
+
+
+def test_other_database_errors_are_not_retried(tmp_path, monkeypatch) -> None:
+    import optuna
+    import sqlalchemy.exc
+
+    calls = []
+
+    def broken(url, **kwargs):
+        calls.append(url)
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", broken)
+    with pytest.raises(StorageError, match="disk I/O error"):
+        open_storage(f"sqlite:///{tmp_path}/new.db")
+    assert len(calls) == 1
