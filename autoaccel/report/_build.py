@@ -21,17 +21,10 @@ from autoaccel.report._model import (
     StageReport,
     TrialRow,
 )
+from autoaccel.runner import OUTCOMES
 
 TOP_TRIALS = 10
-FAILED_OUTCOMES = (
-    "oom",
-    "pruned",
-    "timeout",
-    "crash",
-    "diverged",
-    "user_error",
-    "interrupted",
-)
+FAILED_OUTCOMES = tuple(outcome for outcome in OUTCOMES if outcome != "ok")
 FAILURE_ADVICE = {
     "oom": "ran out of memory: these batch sizes and precisions do not fit, and bound the "
     "search (larger batches in the same precision are not tried again)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,16 +18,7 @@ TUNER_PID_VARIABLE = "AUTOACCEL_TUNER_PID"
 Outcome = Literal[
     "ok", "oom", "pruned", "timeout", "crash", "diverged", "user_error", "interrupted"
 ]
-OUTCOMES: tuple[Outcome, ...] = (
-    "ok",
-    "oom",
-    "pruned",
-    "timeout",
-    "crash",
-    "diverged",
-    "user_error",
-    "interrupted",
-)
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Action = Literal["inspect", "train", "deploy"]
 
 
