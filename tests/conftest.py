@@ -42,8 +42,16 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
     return run
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """GPU tests run only where torch sees a CUDA device."""
+    """Tests of the real study share one worker; GPU tests run only where there is CUDA.
+
+    The real study takes a minute to build: a second worker needing it would wait idle that
+    long, so its tests all go to the worker that builds it (with ``--dist loadgroup``).
+    """
+    for item in items:
+        if "real_study" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("real_study"))
     if not any("gpu" in item.keywords for item in items):
         return
     import torch
