@@ -79,9 +79,15 @@ def limits(best: TrialRecord, baseline: TrialRecord, largest_batch: int | None) 
             "search space, raise --max-metric-drop, or run more trials"
         )
     if m.data_wait_share is not None and m.data_wait_share > DATA_WAIT_LIMIT:
+        # On a CPU, augmentation and the model share the same cores: GPU advice would not fit.
+        cheaper = (
+            "move augmentation to the GPU"
+            if m.memory_kind == "cuda_allocated"
+            else "precompute the transforms that do not change between epochs"
+        )
         advice.append(
             f"{fmt.percent(m.data_wait_share, 0)} of each step waits for data: make "
-            "__getitem__ cheaper (cache decoded samples, augment on the GPU), or allow more "
+            f"__getitem__ cheaper (cache decoded samples, {cheaper}), or allow more "
             "num_workers if cores are free"
         )
     if m.mfu is not None and m.mfu < LOW_MFU:
