@@ -17,10 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from _train_study import train_study_options
+
 from autoaccel.probe import probe
 from autoaccel.recommend import TrialRecord, recommend_stage
 from autoaccel.runner import TrialSpec, inspect_script, run_trial
-from autoaccel.study import TuneOptions, fit_to, load_space, tune
+from autoaccel.study import fit_to, load_space, tune
 from autoaccel.task import resolve_script
 
 
@@ -68,15 +70,7 @@ def main() -> None:
     assert oracle is not None, "the baseline failed"
 
     with tempfile.TemporaryDirectory() as folder:
-        options = TuneOptions(
-            study="oracle-benchmark",
-            storage=f"sqlite:///{folder}/bench.db",
-            space=args.space,
-            stage="train",
-            trials=args.trials,
-            max_metric_drop=args.max_metric_drop,
-            studies_dir=Path(folder),
-        )
+        options = train_study_options(folder, args)
         start = time.perf_counter()
         tuned = tune(target.spec, options, hardware=hardware)
         tune_s = time.perf_counter() - start

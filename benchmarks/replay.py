@@ -17,10 +17,12 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from _train_study import train_study_options
+
 from autoaccel.knobs import Config
 from autoaccel.probe import probe
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script
-from autoaccel.study import TuneOptions, tune
+from autoaccel.study import tune
 from autoaccel.task import resolve_script
 
 
@@ -50,16 +52,7 @@ def main() -> None:
     shares, hits = [], 0
     for seed in range(args.seeds):
         with tempfile.TemporaryDirectory() as folder:
-            options = TuneOptions(
-                study="replay",
-                storage=f"sqlite:///{folder}/replay.db",
-                space=args.space,
-                stage="train",
-                trials=args.trials,
-                max_metric_drop=args.max_metric_drop,
-                seed=seed,
-                studies_dir=Path(folder),
-            )
+            options = train_study_options(folder, args, seed)
             tuned = tune(
                 recorded["script"],
                 options,
