@@ -11,9 +11,16 @@ from typing import Any
 
 from autoaccel import _format as fmt
 from autoaccel.report._model import StageReport
+from autoaccel.report._plot_data import (
+    best_so_far,
+    history_groups,
+    measured_trials,
+    pareto_groups,
+)
 from autoaccel.report._plotly import COLOURS, bar_label
 
 DPI = 110
+_MARKERS = {"feasible": "o", "infeasible": "x", "failed": "x"}
 
 
 def write_stage_plots(stage: StageReport, folder: Path) -> dict[str, Path]:
@@ -44,32 +51,19 @@ def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Any, Any]:
 
 
 def _pareto(stage: StageReport) -> Any:
-    measured = [
-        r
-        for r in stage.trials
-        if r.throughput is not None and r.metric is not None and r.repeat_of is None
-    ]
+    measured = measured_trials(stage)
     if not measured:
         return None
     figure, ax = _figure()
-    for label, rows, colour, marker in (
-        ("feasible", [r for r in measured if r.feasible], COLOURS["feasible"], "o"),
-        (
-            f"{stage.metric_name} dropped (infeasible)",
-            [r for r in measured if not r.feasible],
-            COLOURS["infeasible"],
-            "x",
-        ),
-    ):
-        if rows:
-            ax.scatter(
-                [r.throughput.median for r in rows if r.throughput],
-                [r.metric for r in rows],
-                c=colour,
-                marker=marker,
-                label=label,
-                zorder=3,
-            )
+    for group in pareto_groups(stage):
+        ax.scatter(
+            group.medians,
+            [r.metric for r in group.rows],
+            c=COLOURS[group.kind],
+            marker=_MARKERS[group.kind],
+            label=group.label,
+            zorder=3,
+        )
     front = [stage.trial(n) for n in stage.pareto_front]
     ax.step(
         [r.throughput.median for r in front if r.throughput],
@@ -126,36 +120,19 @@ def _history(stage: StageReport) -> Any:
     if not stage.trials:
         return None
     figure, ax = _figure()
-    groups = (
-        ("feasible", lambda r: r.outcome == "ok" and r.feasible, COLOURS["feasible"], "o"),
-        (
-            f"{stage.metric_name} dropped",
-            lambda r: r.outcome == "ok" and not r.feasible,
-            COLOURS["infeasible"],
-            "x",
-        ),
-        ("did not finish", lambda r: r.outcome != "ok", COLOURS["failed"], "x"),
-    )
-    for label, keep, colour, marker in groups:
-        rows = [r for r in stage.trials if keep(r)]
-        if not rows:
-            continue
-        medians = [r.throughput.median if r.throughput else 0.0 for r in rows]
-        below = [r.throughput.median - r.throughput.q1 if r.throughput else 0.0 for r in rows]
-        above = [r.throughput.q3 - r.throughput.median if r.throughput else 0.0 for r in rows]
+    for group in history_groups(stage):
         ax.errorbar(
-            [r.number for r in rows],
-            medians,
-            yerr=[below, above],
-            fmt=marker,
-            color=colour,
-            label=label,
+            group.numbers,
+            group.medians,
+            yerr=[group.spread_below, group.spread_above],
+            fmt=_MARKERS[group.kind],
+            color=COLOURS[group.kind],
+            label=group.label,
             capsize=3,
         )
-    best = [(n, rate) for n, rate in stage.best_so_far if rate is not None]
-    if best:
-        xs, ys = zip(*best, strict=True)
-        ax.step(xs, ys, where="post", color=COLOURS["front"], label="best feasible so far")
+    best_x, best_y = best_so_far(stage)
+    if best_x:
+        ax.step(best_x, best_y, where="post", color=COLOURS["front"], label="best feasible so far")
     if stage.baseline_throughput:
         ax.axhline(
             stage.baseline_throughput,

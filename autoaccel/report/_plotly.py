@@ -6,6 +6,12 @@ from typing import Any
 
 from autoaccel import _format as fmt
 from autoaccel.report._model import StageReport, TrialRow
+from autoaccel.report._plot_data import (
+    best_so_far,
+    history_groups,
+    measured_trials,
+    pareto_groups,
+)
 from autoaccel.report._summary import knobs_text
 
 # One colour per kind of trial, shared with the matplotlib plots.
@@ -17,6 +23,7 @@ COLOURS = {
     "baseline": "#000000",
     "recommended": "#ff7f0e",
 }
+_SYMBOLS = {"feasible": "circle", "infeasible": "x", "failed": "x-thin-open"}
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
     "height": 420,
@@ -60,35 +67,22 @@ def pareto_figure(stage: StageReport) -> Any:
     """Throughput against the metric; the front, infeasible trials and the tolerance."""
     import plotly.graph_objects as go
 
-    measured = [
-        r
-        for r in stage.trials
-        if r.throughput is not None and r.metric is not None and r.repeat_of is None
-    ]
+    measured = measured_trials(stage)
     if not measured:
         return None
     fig = go.Figure()
-    for label, rows, colour, symbol in (
-        ("feasible", [r for r in measured if r.feasible], COLOURS["feasible"], "circle"),
-        (
-            f"{stage.metric_name} dropped (infeasible)",
-            [r for r in measured if not r.feasible],
-            COLOURS["infeasible"],
-            "x",
-        ),
-    ):
-        if rows:
-            fig.add_trace(
-                go.Scatter(
-                    x=[r.throughput.median for r in rows if r.throughput],
-                    y=[r.metric for r in rows],
-                    mode="markers",
-                    name=label,
-                    marker={"color": colour, "symbol": symbol, "size": 10},
-                    text=[_hover(r, stage.metric_name) for r in rows],
-                    hoverinfo="text",
-                )
+    for group in pareto_groups(stage):
+        fig.add_trace(
+            go.Scatter(
+                x=group.medians,
+                y=[r.metric for r in group.rows],
+                mode="markers",
+                name=group.label,
+                marker={"color": COLOURS[group.kind], "symbol": _SYMBOLS[group.kind], "size": 10},
+                text=[_hover(r, stage.metric_name) for r in group.rows],
+                hoverinfo="text",
             )
+        )
     front = [stage.trial(n) for n in stage.pareto_front]
     fig.add_trace(
         go.Scatter(
@@ -162,51 +156,32 @@ def history_figure(stage: StageReport) -> Any:
     if not stage.trials:
         return None
     fig = go.Figure()
-    groups = (
-        ("feasible", lambda r: r.outcome == "ok" and r.feasible, COLOURS["feasible"], "circle"),
-        (
-            f"{stage.metric_name} dropped",
-            lambda r: r.outcome == "ok" and not r.feasible,
-            COLOURS["infeasible"],
-            "x",
-        ),
-        ("did not finish", lambda r: r.outcome != "ok", COLOURS["failed"], "x-thin-open"),
-    )
-    for label, keep, colour, symbol in groups:
-        rows = [r for r in stage.trials if keep(r)]
-        if not rows:
-            continue
-        y = [r.throughput.median if r.throughput else 0.0 for r in rows]
+    for group in history_groups(stage):
         fig.add_trace(
             go.Scatter(
-                x=[r.number for r in rows],
-                y=y,
+                x=group.numbers,
+                y=group.medians,
                 mode="markers",
-                name=label,
-                marker={"color": colour, "symbol": symbol, "size": 10},
+                name=group.label,
+                marker={"color": COLOURS[group.kind], "symbol": _SYMBOLS[group.kind], "size": 10},
                 error_y={
                     "type": "data",
                     "symmetric": False,
-                    "array": [
-                        r.throughput.q3 - r.throughput.median if r.throughput else 0 for r in rows
-                    ],
-                    "arrayminus": [
-                        r.throughput.median - r.throughput.q1 if r.throughput else 0 for r in rows
-                    ],
-                    "color": colour,
+                    "array": group.spread_above,
+                    "arrayminus": group.spread_below,
+                    "color": COLOURS[group.kind],
                     "thickness": 1,
                 },
-                text=[_hover(r, stage.metric_name) for r in rows],
+                text=[_hover(r, stage.metric_name) for r in group.rows],
                 hoverinfo="text",
             )
         )
-    best = [(n, rate) for n, rate in stage.best_so_far if rate is not None]
-    if best:
-        best_x, best_y = zip(*best, strict=True)
+    best_x, best_y = best_so_far(stage)
+    if best_x:
         fig.add_trace(
             go.Scatter(
-                x=list(best_x),
-                y=list(best_y),
+                x=best_x,
+                y=best_y,
                 mode="lines",
                 line={"color": COLOURS["front"], "shape": "hv"},
                 name="best feasible so far",
