@@ -11,12 +11,6 @@ import pytest
 from report_fakes import build_study
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "browser: renders a report in headless Chromium (skipped without it)"
-    )
-
-
 @dataclasses.dataclass(frozen=True)
 class StoredStudy:
     root: Path  # holds studies/autoaccel.db and studies/<name>/
