@@ -6,21 +6,18 @@ tuner's parent process never needs torch. ``Task`` and ``train`` load torch on f
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = metadata.version("autoaccel")
-except metadata.PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+from autoaccel._version import __version__
 
 if TYPE_CHECKING:
+    from autoaccel._train import train
     from autoaccel.knobs import Config
-    from autoaccel.task import Task, train
+    from autoaccel.task import Task
 
 __all__ = ["Config", "Task", "__version__", "train"]
 
-_LAZY = {"Task": "autoaccel.task", "train": "autoaccel.task", "Config": "autoaccel.knobs"}
+_LAZY = {"Task": "autoaccel.task", "train": "autoaccel._train", "Config": "autoaccel.knobs"}
 
 
 def __getattr__(name: str) -> Any:

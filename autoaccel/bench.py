@@ -8,11 +8,11 @@ from pathlib import Path
 
 from autoaccel import knobs
 from autoaccel.errors import ConfigError
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import stage_config_data
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
-from autoaccel.task import TaskFacts, resolve_script
+from autoaccel.task import resolve_script
 
 
 @dataclasses.dataclass(frozen=True)

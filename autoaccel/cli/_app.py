@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from autoaccel import __version__
+from autoaccel._version import __version__
 from autoaccel.cli import bench, probe, report, studies, tune
 
 app = typer.Typer(

@@ -27,10 +27,10 @@ from autoaccel.knobs._config import (
     describe_validation_error,
     read_json_argument,
 )
+from autoaccel.knobs._facts import TaskFacts
 
 if TYPE_CHECKING:
     from autoaccel.probe import HardwareProfile
-    from autoaccel.task import TaskFacts
 
 batch_size = _batch_size
 channels_last = _channels_last
@@ -46,6 +46,8 @@ __all__ = [
     "TRAIN_KNOBS",
     "Config",
     "Stage",
+    "TaskFacts",
+    "TaskFacts",
     "batch_size",
     "channels_last",
     "choice_refusal",

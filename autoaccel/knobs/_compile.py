@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from autoaccel.knobs._facts import TaskFacts
     from autoaccel.probe import HardwareProfile
-    from autoaccel.task import TaskFacts
 
 NAME = "compile"
 

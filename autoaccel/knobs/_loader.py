@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from autoaccel.knobs._config import Config
+    from autoaccel.knobs._facts import TaskFacts
     from autoaccel.probe import HardwareProfile
-    from autoaccel.task import TaskFacts
 
 NAMES = ("num_workers", "pin_memory", "persistent_workers", "prefetch_factor")
 

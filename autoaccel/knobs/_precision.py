@@ -6,8 +6,8 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from autoaccel.knobs._facts import TaskFacts
     from autoaccel.probe import HardwareProfile
-    from autoaccel.task import TaskFacts
 
 NAME = "precision"
 

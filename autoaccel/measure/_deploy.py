@@ -12,13 +12,7 @@ from pathlib import Path
 import torch
 
 from autoaccel import knobs
-from autoaccel.knobs import Config
-from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
-from autoaccel.measure._result import Measurement
-from autoaccel.measure._windows import StepWindows
-from autoaccel.probe import HardwareProfile
-from autoaccel.task import Task
-from autoaccel.task._loop import (
+from autoaccel.engine import (
     TrainingRun,
     call_model,
     check_finite,
@@ -30,6 +24,12 @@ from autoaccel.task._loop import (
     synchronize,
     to_device,
 )
+from autoaccel.knobs import Config
+from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
+from autoaccel.measure._result import Measurement
+from autoaccel.measure._windows import StepWindows
+from autoaccel.probe import HardwareProfile
+from autoaccel.task import Task
 
 WARMUP_STEPS = 3
 WINDOWS = 7

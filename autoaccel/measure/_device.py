@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from autoaccel.task._loop import call_model
+from autoaccel.engine import call_model
 
 
 def reset_peak_memory(device: torch.device) -> None:

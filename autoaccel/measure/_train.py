@@ -13,13 +13,7 @@ from pathlib import Path
 
 import torch
 
-from autoaccel.knobs import Config
-from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
-from autoaccel.measure._result import Measurement, Throughput
-from autoaccel.measure._windows import StepWindows
-from autoaccel.probe import HardwareProfile
-from autoaccel.task import Task
-from autoaccel.task._loop import (
+from autoaccel.engine import (
     TrainingRun,
     check_finite,
     check_pace,
@@ -27,6 +21,12 @@ from autoaccel.task._loop import (
     sample_count,
     synchronize,
 )
+from autoaccel.knobs import Config
+from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
+from autoaccel.measure._result import Measurement, Throughput
+from autoaccel.measure._windows import StepWindows
+from autoaccel.probe import HardwareProfile
+from autoaccel.task import Task
 
 WARMUP_STEPS = 5
 WINDOWS = 8
@@ -44,8 +44,8 @@ def measure_train(
 ) -> Measurement:
     """Train ``task`` for its budget under ``config`` on ``hw``'s device and measure it.
 
-    Raises :class:`autoaccel.task._loop.Diverged` when the loss turns NaN or infinite, and
-    :class:`autoaccel.task._loop.TooSlow` when timed windows stay under ``min_throughput``;
+    Raises :class:`autoaccel.engine.Diverged` when the loss turns NaN or infinite, and
+    :class:`autoaccel.engine.TooSlow` when timed windows stay under ``min_throughput``;
     other exceptions (out of memory, the user's own errors) propagate to the caller, which
     classifies them.
     """

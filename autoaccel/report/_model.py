@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autoaccel.knobs import TaskFacts
 from autoaccel.measure import Throughput
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import StageRecommendation
-from autoaccel.task import TaskFacts
 
 SCHEMA_VERSION = 1
 

@@ -26,7 +26,7 @@ def execute(spec: TrialSpec) -> TrialResult:
         script = resolve_script(spec.script)
         task = load_task(script)
         if spec.action == "inspect":
-            from autoaccel.task._inspect import inspect_task
+            from autoaccel.engine import inspect_task
 
             return TrialResult(
                 outcome="ok",

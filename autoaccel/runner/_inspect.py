@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from autoaccel.errors import TaskError
+from autoaccel.knobs import TaskFacts
 from autoaccel.runner._result import TrialSpec
 from autoaccel.runner._spawn import run_trial
-from autoaccel.task import ScriptTarget, TaskFacts
+from autoaccel.task import ScriptTarget
 
 INSPECT_TIMEOUT_S = 300.0
 

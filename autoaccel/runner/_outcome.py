@@ -7,8 +7,7 @@ import traceback
 from pathlib import Path
 
 from autoaccel.errors import TaskError
-from autoaccel.task import user_traceback
-from autoaccel.task._load import is_user_file
+from autoaccel.task import is_user_file, user_traceback
 
 # Messages of allocation failures that do not arrive as torch.OutOfMemoryError.
 _OOM_MARKERS = (
@@ -35,7 +34,7 @@ def classify_exception(error: BaseException, user_folder: Path) -> tuple[str, st
     them) is a ``user_error`` and keeps the user's part of the traceback; anything else is a
     ``crash`` of the configuration (a compiler failure, say) with its full traceback.
     """
-    from autoaccel.task._loop import Diverged, TooSlow
+    from autoaccel.engine import Diverged, TooSlow
 
     reason = _first_line(error)
     if isinstance(error, Diverged):

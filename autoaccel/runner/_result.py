@@ -7,10 +7,9 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.measure import Measurement
 from autoaccel.probe import HardwareProfile
-from autoaccel.task import TaskFacts
 
 # Names the tuner's pid to its trial process, which ends itself when that tuner dies.
 TUNER_PID_VARIABLE = "AUTOACCEL_TUNER_PID"

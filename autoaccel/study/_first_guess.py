@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.study._space import SearchSpace, config_for
-from autoaccel.task import TaskFacts
 
 
 def first_guess(

@@ -18,9 +18,8 @@ from pydantic import ValidationError
 
 from autoaccel import knobs
 from autoaccel.errors import SearchSpaceError
-from autoaccel.knobs import STAGE_KNOBS, Config
+from autoaccel.knobs import STAGE_KNOBS, Config, TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.task import TaskFacts
 
 # Searched only when their condition holds (DataLoader refuses them without workers).
 _NEEDS_WORKERS = ("persistent_workers", "prefetch_factor")

@@ -13,15 +13,14 @@ import socket
 import warnings
 from typing import Any
 
-from autoaccel import __version__
+from autoaccel._version import __version__
 from autoaccel.errors import StudyError
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import TrialRecord
 from autoaccel.study._records import records_of
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._storage import stage_study_name
-from autoaccel.task import TaskFacts
 
 ATTR_KIND = "autoaccel"  # marks a study autoaccel made, with the version that made it
 

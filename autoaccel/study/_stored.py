@@ -7,13 +7,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from autoaccel.errors import StorageError
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, recommend_stage
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._stage_study import ATTR_KIND, StageStudy
 from autoaccel.study._storage import split_study_name, stage_study_name
-from autoaccel.task import TaskFacts
 
 STAGES = ("train", "deploy")
 

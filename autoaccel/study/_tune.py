@@ -20,7 +20,7 @@ from typing import Any
 
 from autoaccel import knobs
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
 from autoaccel.runner import DEFAULT_TIMEOUT_S, TrialResult, TrialSpec, inspect_script, run_trial
@@ -36,7 +36,7 @@ from autoaccel.study._stage_study import (
 )
 from autoaccel.study._storage import DEFAULT_STORAGE, check_study_name, open_storage
 from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
-from autoaccel.task import ScriptTarget, TaskFacts, resolve_script
+from autoaccel.task import ScriptTarget, resolve_script
 
 DEFAULT_TRIALS = 20
 DEFAULT_MAX_METRIC_DROP = 0.01

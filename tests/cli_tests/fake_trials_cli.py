@@ -9,9 +9,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "study_tests"))
 
 from fake_trials import FakeRunner
 
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.study._tune import tune
-from autoaccel.task import TaskFacts
 
 
 def fake_tune_call(hardware, tasks_dir):

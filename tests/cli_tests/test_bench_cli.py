@@ -54,9 +54,8 @@ def test_bench_measures_and_prints_json(run_cli, tasks_dir) -> None:
 def test_a_failed_trial_is_printed_and_exits_1(run_cli, monkeypatch, cpu_profile, tasks_dir):
     import autoaccel.bench
     from autoaccel.bench import BenchResult
-    from autoaccel.knobs import Config
+    from autoaccel.knobs import Config, TaskFacts
     from autoaccel.runner import TrialResult
-    from autoaccel.task import TaskFacts
 
     facts = TaskFacts(
         name="tiny",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autoaccel import knobs
-from autoaccel.knobs import Config
-from autoaccel.task import TaskFacts
+from autoaccel.knobs import Config, TaskFacts
 
 
 def facts(**changes) -> TaskFacts:

@@ -8,10 +8,10 @@ import math
 import pytest
 import torch
 
+from autoaccel.engine import Diverged
 from autoaccel.knobs import Config
 from autoaccel.measure import measure_deploy, measure_train
 from autoaccel.task import load_task
-from autoaccel.task._loop import Diverged
 
 FAST = 0.01  # seconds per timed window: enough to exercise the timing, not to trust it
 
@@ -147,7 +147,7 @@ def test_deploy_channels_last_on_a_cnn(conv, cpu_profile, tmp_path) -> None:
 
 
 def test_a_trial_under_the_floor_stops_early(tiny, cpu_profile) -> None:
-    from autoaccel.task._loop import TooSlow
+    from autoaccel.engine import TooSlow
 
     longer = dataclasses.replace(tiny, epochs=3)
     with pytest.raises(TooSlow, match="samples/s after 2 timed windows, under the"):
@@ -157,7 +157,7 @@ def test_a_trial_under_the_floor_stops_early(tiny, cpu_profile) -> None:
 
 
 def test_deploy_under_the_floor_stops_early(tiny, trained, cpu_profile) -> None:
-    from autoaccel.task._loop import TooSlow
+    from autoaccel.engine import TooSlow
 
     with pytest.raises(TooSlow):
         measure_deploy(

@@ -6,12 +6,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.measure import Measurement, Throughput
 from autoaccel.probe import Accelerator, CpuInfo, HardwareProfile, Software
 from autoaccel.runner import TrialResult, TrialSpec
 from autoaccel.study import TuneOptions, tune
-from autoaccel.task import TaskFacts
 
 TASKS = Path(__file__).parent.parent / "fixtures" / "tasks"
 PEAK_BF16 = 989e12

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from autoaccel.engine import Diverged
 from autoaccel.runner import classify_exception, is_oom_error
 from autoaccel.runner._outcome import describe_exit
-from autoaccel.task._loop import Diverged
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_exit_descriptions() -> None:
 
 
 def test_too_slow_is_pruned(tmp_path) -> None:
-    from autoaccel.task._loop import TooSlow
+    from autoaccel.engine import TooSlow
 
     outcome, reason, trace = classify_exception(raise_here(TooSlow("12 samples/s")), tmp_path)
     assert (outcome, reason, trace) == ("pruned", "12 samples/s", None)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from fake_trials import FakeRunner
 
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, TaskFacts
 from autoaccel.study import TuneOptions
-from autoaccel.task import TaskFacts
 
 
 @pytest.fixture

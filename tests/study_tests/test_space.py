@@ -70,7 +70,7 @@ def test_one_file_may_hold_both_stages(tmp_path) -> None:
 
 def test_fit_drops_what_the_cpu_cannot_run_and_keeps_the_baseline(cpu_profile) -> None:
 
-    from autoaccel.task import TaskFacts
+    from autoaccel.knobs import TaskFacts
 
     facts = TaskFacts(
         name="t",

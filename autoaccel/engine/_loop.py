@@ -14,7 +14,7 @@ import torch
 
 from autoaccel import knobs
 from autoaccel.knobs import Config
-from autoaccel.task._task import Task
+from autoaccel.task import Task
 
 
 class Diverged(RuntimeError):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from autoaccel.knobs import Config
-from autoaccel.task._facts import TaskFacts
-from autoaccel.task._load import ScriptTarget
-from autoaccel.task._loop import call_model, eval_loader
-from autoaccel.task._task import Task
+from autoaccel.engine._loop import call_model, eval_loader
+from autoaccel.knobs import Config, TaskFacts
+from autoaccel.task import ScriptTarget, Task
 
 
 def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from autoaccel.knobs import Config
+from autoaccel.knobs._config import Config
 
 
 class TaskFacts(BaseModel):

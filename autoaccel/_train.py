@@ -14,7 +14,7 @@ from typing import Any
 from autoaccel import knobs
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config
-from autoaccel.task._task import Task
+from autoaccel.task import Task
 
 
 @dataclasses.dataclass
@@ -102,7 +102,7 @@ def _train(
 ) -> TrainResult:
     import torch
 
-    from autoaccel.task._loop import TrainingRun, check_finite, sample_count, synchronize
+    from autoaccel.engine import TrainingRun, check_finite, sample_count, synchronize
 
     device = torch.device(device_type)
     run = TrainingRun(task, config, device, seed, epochs)

@@ -1,0 +1,40 @@
+"""The training engine: the loop autoaccel owns, applying every knob the same way to any
+task. Trial measurement and ``autoaccel.train`` both train through it, so what is measured
+is what trains. It knows nothing of studies or reports.
+
+Importing this package imports torch: only trial processes and ``autoaccel.train`` do.
+"""
+
+from __future__ import annotations
+
+from autoaccel.engine._inspect import inspect_task
+from autoaccel.engine._loop import (
+    Diverged,
+    TooSlow,
+    TrainingRun,
+    call_model,
+    check_finite,
+    check_pace,
+    eval_loader,
+    evaluate,
+    sample_count,
+    seed_everything,
+    synchronize,
+    to_device,
+)
+
+__all__ = [
+    "Diverged",
+    "TooSlow",
+    "TrainingRun",
+    "call_model",
+    "check_finite",
+    "check_pace",
+    "eval_loader",
+    "evaluate",
+    "inspect_task",
+    "sample_count",
+    "seed_everything",
+    "synchronize",
+    "to_device",
+]
