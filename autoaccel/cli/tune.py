@@ -100,7 +100,7 @@ def tune_command(
 
 
 def _print_recommendation(result) -> None:
-    from autoaccel.report._summary import config_line, summary_rows
+    from autoaccel.report import config_line, summary_rows
 
     rec = result.recommendation
     if result.interrupted:

@@ -47,7 +47,6 @@ __all__ = [
     "Config",
     "Stage",
     "TaskFacts",
-    "TaskFacts",
     "batch_size",
     "channels_last",
     "choice_refusal",

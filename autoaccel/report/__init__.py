@@ -41,6 +41,7 @@ from autoaccel.report._output import (
     report_target,
     write_report,
 )
+from autoaccel.report._summary import config_line, summary_rows
 from autoaccel.report._text import print_text
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "TrialRow",
     "WrittenReport",
     "build_report",
+    "config_line",
     "delete_study",
     "list_studies",
     "make_report",
@@ -71,5 +73,6 @@ __all__ = [
     "render_text",
     "report_target",
     "show_study",
+    "summary_rows",
     "write_report",
 ]
