@@ -15,17 +15,24 @@ from autoaccel.recommend._model import (
     recommendation_path,
     stage_config_data,
 )
+from autoaccel.recommend._paired import Estimate, Round, Verdict, estimate, judge, ratios
 from autoaccel.recommend._records import Role, TrialRecord
 
 __all__ = [
     "FILE_NAME",
+    "Estimate",
     "Recommendation",
     "Role",
+    "Round",
     "StageRecommendation",
     "TrialRecord",
+    "Verdict",
     "baseline_of",
+    "estimate",
     "is_feasible",
+    "judge",
     "limits",
+    "ratios",
     "read_recommendation",
     "recommend_stage",
     "recommendation_path",

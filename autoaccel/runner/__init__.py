@@ -4,6 +4,7 @@ outcome for however it ended (ok, oom, timeout, crash, diverged, user_error)."""
 from __future__ import annotations
 
 from autoaccel.runner._inspect import inspect_script
+from autoaccel.runner._machine import CpuCounters, LoadMeter, MachineLoad
 from autoaccel.runner._outcome import classify_exception, is_oom_error
 from autoaccel.runner._result import OUTCOMES, Outcome, TrialResult, TrialSpec
 from autoaccel.runner._spawn import DEFAULT_TIMEOUT_S, run_trial
@@ -11,6 +12,9 @@ from autoaccel.runner._spawn import DEFAULT_TIMEOUT_S, run_trial
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "OUTCOMES",
+    "CpuCounters",
+    "LoadMeter",
+    "MachineLoad",
     "Outcome",
     "TrialResult",
     "TrialSpec",
