@@ -59,6 +59,15 @@ while time.time() < end:
 """
 
 
+SPIN = """
+import os, time
+os.sched_setaffinity(0, {{{cpu}}})
+end = time.time() + 1.5
+while time.time() < end:
+    pass
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("cpu_hog")
 def test_a_real_hog_on_the_measured_core_is_seen() -> None:
@@ -66,11 +75,7 @@ def test_a_real_hog_on_the_measured_core_is_seen() -> None:
     meter = LoadMeter([cpu])
     meter.start()
     hog = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import os,time\nos.sched_setaffinity(0,{{{cpu}}})\nt=time.time()\nwhile time.time()-t<1.5: pass",
-        ],
+        [sys.executable, "-c", SPIN.format(cpu=cpu)],
         start_new_session=True,
     )
     time.sleep(1.5)
