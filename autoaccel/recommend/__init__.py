@@ -15,11 +15,22 @@ from autoaccel.recommend._model import (
     recommendation_path,
     stage_config_data,
 )
-from autoaccel.recommend._paired import Estimate, Round, Verdict, estimate, judge, ratios
+from autoaccel.recommend._paired import (
+    MAX_ROUNDS,
+    MIN_ROUNDS,
+    Estimate,
+    Round,
+    Verdict,
+    estimate,
+    judge,
+    ratios,
+)
 from autoaccel.recommend._records import Role, TrialRecord
 
 __all__ = [
     "FILE_NAME",
+    "MAX_ROUNDS",
+    "MIN_ROUNDS",
     "Estimate",
     "Recommendation",
     "Role",
