@@ -104,6 +104,7 @@ def measure_deploy(
         while len(windows.rates) < WINDOWS:
             if windows.add_step(infer()[0]):
                 check_pace(windows.rates, min_throughput)
+        windows.finish()
     memory, memory_kind, memory_notes = peak_memory(device)
     throughput = windows.throughput()
 

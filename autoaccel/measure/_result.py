@@ -5,28 +5,54 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from autoaccel.measure._stability import instability
 
 
 class Throughput(BaseModel):
-    """Samples per second over timed windows: median, quartiles and the spread."""
+    """Samples per second: the rate over the whole timed span (the headline), and the timed
+    windows inside it (median, quartiles) that give its spread.
+
+    The span rate is what training delivers: it pays every periodic cost inside the span,
+    such as DataLoader workers started again at an epoch boundary. The windows that hold
+    such a boundary are left out of the spread, which measures noise, not periodic costs.
+    """
 
     model_config = ConfigDict(frozen=True)
 
+    rate: float = Field(description="Samples over the wall time of the whole timed span.")
     median: float
     q1: float
     q3: float
     windows: list[float]
+    boundaries: int = Field(default=0, description="Epoch boundaries inside the timed span.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rate_of_older_studies(cls, data: Any) -> Any:
+        # Measurements stored before the span rate existed used the windows' median.
+        if isinstance(data, dict) and "rate" not in data and "median" in data:
+            return {**data, "rate": data["median"]}
+        return data
 
     @property
     def spread(self) -> float:
         """Interquartile range over the median: 0.05 means the middle half lies within 5%."""
         return (self.q3 - self.q1) / self.median if self.median > 0 else 0.0
 
+    @property
+    def instability(self) -> str | None:
+        """Why the windows cannot be believed, or None."""
+        return instability(self.windows)
+
     @classmethod
-    def from_windows(cls, windows: Sequence[float]) -> Throughput:
+    def from_windows(
+        cls, windows: Sequence[float], rate: float | None = None, boundaries: int = 0
+    ) -> Throughput:
+        """From the timed windows; ``rate`` defaults to their median (a span of one window)."""
         if not windows:
             raise ValueError("no timed windows")
         values = sorted(windows)
@@ -34,7 +60,15 @@ class Throughput(BaseModel):
             q1 = q3 = values[0]
         else:
             q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
-        return cls(median=statistics.median(values), q1=q1, q3=q3, windows=list(windows))
+        median = statistics.median(values)
+        return cls(
+            rate=median if rate is None else rate,
+            median=median,
+            q1=q1,
+            q3=q3,
+            windows=list(windows),
+            boundaries=boundaries,
+        )
 
 
 class Measurement(BaseModel):

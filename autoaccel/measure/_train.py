@@ -81,14 +81,18 @@ def measure_train(
             check_finite(loss_sum, "the training loss during warm-up")
             warmup_s = clock() - start
             windows.start()
-        elif step >= warmup and windows.add_step(sample_count(targets), data_wait):
+        elif step >= warmup and windows.add_step(
+            sample_count(targets), data_wait, new_epoch=step % run.steps_per_epoch == 0
+        ):
             check_finite(loss_sum, f"the training loss by step {step + 1}")
             check_pace(windows.rates, min_throughput)
+    if windows.timed_steps:
+        windows.finish()
     synchronize(device)
     train_time_s = clock() - start
     check_finite(loss_sum, "the training loss by the end")
 
-    if not windows.rates:
+    if not windows.timed_steps:
         # Too short to time after warm-up: fall back to the whole run, flagged in notes.
         samples = total * config.batch_size
         throughput = Throughput.from_windows([samples / max(train_time_s, 1e-9)])
