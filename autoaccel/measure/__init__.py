@@ -8,23 +8,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autoaccel.measure._result import Measurement, Throughput
+from autoaccel.measure._result import Measurement, Pace, Throughput
 from autoaccel.measure._stability import instability, is_bimodal
 
 if TYPE_CHECKING:
     from autoaccel.measure._deploy import measure_deploy
+    from autoaccel.measure._pace import measure_pace
     from autoaccel.measure._train import measure_train
 
 __all__ = [
     "Measurement",
+    "Pace",
     "Throughput",
     "instability",
     "is_bimodal",
     "measure_deploy",
+    "measure_pace",
     "measure_train",
 ]
 
-_LAZY = {"measure_train": "autoaccel.measure._train", "measure_deploy": "autoaccel.measure._deploy"}
+_LAZY = {
+    "measure_train": "autoaccel.measure._train",
+    "measure_deploy": "autoaccel.measure._deploy",
+    "measure_pace": "autoaccel.measure._pace",
+}
 
 
 def __getattr__(name: str) -> Any:

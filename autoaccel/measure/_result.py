@@ -99,3 +99,19 @@ class Measurement(BaseModel):
     parameters: int | None = None
     finetune_s: float | None = Field(default=None, description="Deploy: fine-tune after pruning.")
     notes: list[str] = Field(default_factory=list)
+
+
+class Pace(BaseModel):
+    """A measuring run with no metric: how fast a configuration steps, and what it costs
+    before it gets there (first step, compilation, warm-up)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: Literal["train", "deploy"]
+    throughput: Throughput
+    first_step_s: float
+    warmup_s: float = Field(description="From the first step to the timed span.")
+    warmup_steps: int
+    timed_steps: int
+    data_wait_share: float | None = None
+    notes: list[str] = Field(default_factory=list)
