@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autoaccel.measure._result import Measurement, Throughput
+from autoaccel.measure._result import Measurement, MemoryKind, Throughput
 
 if TYPE_CHECKING:
     from autoaccel.measure._deploy import measure_deploy
     from autoaccel.measure._train import measure_train
 
-__all__ = ["Measurement", "Throughput", "measure_deploy", "measure_train"]
+__all__ = ["Measurement", "MemoryKind", "Throughput", "measure_deploy", "measure_train"]
 
 _LAZY = {"measure_train": "autoaccel.measure._train", "measure_deploy": "autoaccel.measure._deploy"}
 

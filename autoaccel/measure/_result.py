@@ -9,6 +9,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autoaccel.knobs import Stage
+
+# What a peak-memory figure counts: the CUDA allocator's bytes, or the process's resident set.
+MemoryKind = Literal["cuda_allocated", "process_rss"]
+
 
 class Throughput(BaseModel):
     """Samples per second over timed windows: median, quartiles and the spread."""
@@ -42,7 +47,7 @@ class Measurement(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    stage: Literal["train", "deploy"]
+    stage: Stage
     throughput: Throughput = Field(description="Samples per second (training or inference).")
     metric: float
     metric_name: str
@@ -53,7 +58,7 @@ class Measurement(BaseModel):
         default=None, description="Share of timed step time spent waiting in next(loader)."
     )
     peak_memory_bytes: int | None = None
-    memory_kind: Literal["cuda_allocated", "process_rss"] | None = None
+    memory_kind: MemoryKind | None = None
     flops_per_sample: float | None = None
     achieved_flops: float | None = None
     mfu: float | None = Field(default=None, description="Achieved over the peak FLOP/s.")
