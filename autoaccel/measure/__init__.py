@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autoaccel.measure._result import Measurement, Pace, Throughput
+from autoaccel.measure._result import Measurement, MemoryKind, Pace, Throughput
 from autoaccel.measure._stability import instability, is_bimodal
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Measurement",
+    "MemoryKind",
     "Pace",
     "Throughput",
     "instability",

@@ -105,7 +105,7 @@ def measure_deploy(
             if windows.add_step(infer()[0]):
                 check_pace(windows.rates, min_throughput)
         windows.finish()
-    memory, memory_kind, memory_notes = peak_memory(device)
+    memory = peak_memory(device)
     throughput = windows.throughput()
 
     metric = evaluate(
@@ -128,15 +128,15 @@ def measure_deploy(
         warmup_s=warmup_s,
         first_step_s=first_step_s,
         timed_steps=windows.timed_steps,
-        peak_memory_bytes=memory,
-        memory_kind=memory_kind,
+        peak_memory_bytes=memory.bytes,
+        memory_kind=memory.kind,
         flops_per_sample=flops_per_sample,
         achieved_flops=achieved,
         mfu=achieved / peak if achieved and peak else None,
         peak_flops=peak,
         parameters=parameters,
         finetune_s=finetune_s,
-        notes=notes + memory_notes,
+        notes=notes + memory.notes,
     )
 
 

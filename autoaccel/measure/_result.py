@@ -9,7 +9,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from autoaccel.knobs import Stage
 from autoaccel.measure._stability import instability
+
+# What a peak-memory figure counts: the CUDA allocator's bytes, or the process's resident set.
+MemoryKind = Literal["cuda_allocated", "process_rss"]
 
 
 class Throughput(BaseModel):
@@ -76,7 +80,7 @@ class Measurement(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    stage: Literal["train", "deploy"]
+    stage: Stage
     throughput: Throughput = Field(description="Samples per second (training or inference).")
     metric: float
     metric_name: str
@@ -87,7 +91,7 @@ class Measurement(BaseModel):
         default=None, description="Share of timed step time spent waiting in next(loader)."
     )
     peak_memory_bytes: int | None = None
-    memory_kind: Literal["cuda_allocated", "process_rss"] | None = None
+    memory_kind: MemoryKind | None = None
     flops_per_sample: float | None = None
     achieved_flops: float | None = None
     mfu: float | None = Field(default=None, description="Achieved over the peak FLOP/s.")
@@ -107,7 +111,7 @@ class Pace(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    stage: Literal["train", "deploy"]
+    stage: Stage
     throughput: Throughput
     first_step_s: float
     warmup_s: float = Field(description="From the first step to the timed span.")

@@ -98,7 +98,7 @@ def measure_train(
         throughput = Throughput.from_windows([samples / max(train_time_s, 1e-9)])
     else:
         throughput = windows.throughput()
-    memory, memory_kind, memory_notes = peak_memory(device)
+    memory = peak_memory(device)
     metric = run.evaluate()
     if save_weights is not None:
         torch.save(run.model.state_dict(), save_weights)
@@ -113,8 +113,8 @@ def measure_train(
         first_step_s=first_step_s,
         timed_steps=windows.timed_steps,
         data_wait_share=windows.data_wait_share(),
-        peak_memory_bytes=memory,
-        memory_kind=memory_kind,
+        peak_memory_bytes=memory.bytes,
+        memory_kind=memory.kind,
         flops_per_sample=flops_per_sample,
         achieved_flops=achieved,
         mfu=achieved / peak if achieved and peak else None,
@@ -122,7 +122,7 @@ def measure_train(
         train_time_s=train_time_s,
         final_loss=float(loss),
         parameters=sum(p.numel() for p in run.model.parameters()),
-        notes=notes + memory_notes,
+        notes=notes + memory.notes,
     )
 
 

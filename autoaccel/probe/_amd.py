@@ -34,7 +34,7 @@ def _bytes(path: Path) -> int | None:
 
 def probe_amd(pci: list[PciDevice], torch: TorchFacts | None) -> list[Accelerator]:
     """AMD GPUs on PCI (display class, or processing accelerator for MI300)."""
-    gpus = []
+    gpus: list[Accelerator] = []
     for device in pci:
         if device.vendor != AMD or device.base_class not in (DISPLAY, PROCESSING_ACCELERATOR):
             continue

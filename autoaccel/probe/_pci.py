@@ -73,7 +73,7 @@ def other_accelerators(pci: list[PciDevice], skip_vendors: Collection[int]) -> l
 
     autoaccel cannot run trials on them; they are listed so the user knows they were seen.
     """
-    found = []
+    found: list[Accelerator] = []
     for device in pci:
         if device.base_class != PROCESSING_ACCELERATOR or device.vendor in skip_vendors:
             continue

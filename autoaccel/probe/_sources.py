@@ -14,7 +14,10 @@ import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +78,7 @@ def read_torch_facts() -> TorchFacts:
 
     notes: list[str] = []
 
-    def attempt(what: str, read: Callable[[], Any]) -> Any:
+    def attempt(what: str, read: Callable[[], T]) -> T | None:
         try:
             return read()
         except Exception as error:
@@ -105,7 +108,7 @@ def read_torch_facts() -> TorchFacts:
     )
 
 
-def _cudnn_version(torch: Any) -> int | None:
+def _cudnn_version(torch: ModuleType) -> int | None:
     # torch.backends.cudnn.version() checks the GPUs' capabilities through torch.cuda,
     # which initialises CUDA; the library's own version call does not.
     cudnn = getattr(torch._C, "_cudnn", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from autoaccel import _format as fmt
+from autoaccel.knobs import Stage
 from autoaccel.recommend._model import StageRecommendation
 from autoaccel.recommend._records import TrialRecord
 
@@ -26,7 +27,7 @@ def is_feasible(record: TrialRecord, baseline_metric: float, max_metric_drop: fl
 
 def recommend_stage(
     records: Sequence[TrialRecord],
-    stage: str,
+    stage: Stage,
     max_metric_drop: float,
     largest_batch: int | None = None,
 ) -> StageRecommendation | None:

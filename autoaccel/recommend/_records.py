@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 from autoaccel.knobs import Config
 from autoaccel.measure import Measurement
+from autoaccel.runner import Outcome
 
+# Why a trial ran: the baseline to beat, a first guess from the hardware, a sampled
+# configuration, or one queued again after its tuner stopped.
 Role = Literal["baseline", "first_guess", "search", "retry"]
 
 
@@ -21,7 +24,7 @@ class TrialRecord(BaseModel):
     number: int
     role: Role = "search"
     config: Config
-    outcome: str
+    outcome: Outcome
     reason: str | None = None
     measurement: Measurement | None = None
     duration_s: float | None = None

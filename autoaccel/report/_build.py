@@ -7,9 +7,17 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autoaccel.recommend import TrialRecord, baseline_of, is_feasible, recommend_stage
+from autoaccel.knobs import Stage
+from autoaccel.probe import HardwareProfile
+from autoaccel.recommend import (
+    StageRecommendation,
+    TrialRecord,
+    baseline_of,
+    is_feasible,
+    recommend_stage,
+)
 from autoaccel.report._apply import how_to_apply
 from autoaccel.report._importance import param_importance
 from autoaccel.report._model import (
@@ -21,11 +29,17 @@ from autoaccel.report._model import (
     StageReport,
     TrialRow,
 )
-from autoaccel.runner import OUTCOMES
+from autoaccel.runner import OUTCOMES, Outcome
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+    from optuna.trial import FrozenTrial
+
+    from autoaccel.study import StageStudy
 
 TOP_TRIALS = 10
 FAILED_OUTCOMES = tuple(outcome for outcome in OUTCOMES if outcome != "ok")
-FAILURE_ADVICE = {
+FAILURE_ADVICE: dict[Outcome, str] = {
     "oom": "ran out of memory: these batch sizes and precisions do not fit, and bound the "
     "search (larger batches in the same precision are not tried again)",
     "timeout": "ran past --trial-timeout: compilation can take minutes, so raise "
@@ -42,7 +56,9 @@ FAILURE_ADVICE = {
 }
 
 
-def build_report(storage: Any, study: str, *, studies_dir: Path = Path("studies")) -> ReportInfo:
+def build_report(
+    storage: str | BaseStorage, study: str, *, studies_dir: Path = Path("studies")
+) -> ReportInfo:
     """Everything a report of ``study`` shows, computed from ``storage`` (a URL, or an
     Optuna storage). A missing storage or study is a :class:`StorageError` saying what to do.
 
@@ -56,12 +72,13 @@ def build_report(storage: Any, study: str, *, studies_dir: Path = Path("studies"
     stages = load_stages(handle, study)
     first = next(iter(stages.values()))
     script = _display_path(first.task.script)
-    reports = {}
+    reports: dict[Stage, StageReport] = {}
     completed: list[datetime.datetime] = []
-    for name, stored in stages.items():
+    for stored in stages.values():
         trials = stored.optuna_study.get_trials(deepcopy=False)
         completed += [t.datetime_complete for t in trials if t.datetime_complete is not None]
-        reports[name] = _stage_report(stored, trials, script, studies_dir)
+        report = _stage_report(stored, trials, script, studies_dir)
+        reports[report.stage] = report
     return ReportInfo(
         study=study,
         storage=redact(url),
@@ -78,7 +95,7 @@ def build_report(storage: Any, study: str, *, studies_dir: Path = Path("studies"
 
 
 def _stage_report(
-    stored: Any, trials: Sequence[Any], script: str, studies_dir: Path
+    stored: StageStudy, trials: Sequence[FrozenTrial], script: str, studies_dir: Path
 ) -> StageReport:
     stage = stored.stage
     by_number = {t.number: t for t in trials}
@@ -140,7 +157,11 @@ def _stage_report(
             searched,
         ),
         knob_effects=knob_effects(rows, searched, baseline_config, rec, base_rate),
-        bottleneck=_bottleneck(best, rec, stored.hardware) if best is not None else None,
+        bottleneck=(
+            _bottleneck(best, rec, stored.hardware)
+            if best is not None and rec is not None
+            else None
+        ),
         apply=(
             how_to_apply(rec, stored.name, script, baseline_config, studies_dir, stored.task.name)
             if rec is not None
@@ -155,8 +176,8 @@ def _changed(config: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]
 
 def _row(
     record: TrialRecord,
-    trial: Any,
-    stage: str,
+    trial: FrozenTrial | None,
+    stage: Stage,
     feasible: bool,
     pareto: bool,
     baseline_rate: float | None,
@@ -217,7 +238,6 @@ def failure_groups(records: Sequence[TrialRecord]) -> list[FailureGroup]:
     """Trials that did not finish, by outcome then reason, in FAILED_OUTCOMES order."""
     groups = []
     outcomes = [o for o in FAILED_OUTCOMES if any(r.outcome == o for r in records)]
-    outcomes += sorted({r.outcome for r in records} - {"ok", *FAILED_OUTCOMES})
     for outcome in outcomes:
         failed = [r for r in records if r.outcome == outcome]
         reasons: dict[str, list[int]] = {}
@@ -238,7 +258,7 @@ def knob_effects(
     rows: Sequence[TrialRow],
     searched: dict[str, list[Any]],
     baseline: dict[str, Any],
-    rec: Any,
+    rec: StageRecommendation | None,
     baseline_rate: float | None,
 ) -> list[KnobEffect]:
     """For every knob searched over more than one value, how each value did at its best.
@@ -284,7 +304,9 @@ def knob_effects(
     return effects
 
 
-def _bottleneck(best: TrialRecord, rec: Any, hardware: Any) -> Bottleneck:
+def _bottleneck(
+    best: TrialRecord, rec: StageRecommendation, hardware: HardwareProfile
+) -> Bottleneck:
     m = best.measurement
     assert m is not None
     device = hardware.primary

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from autoaccel import _format as fmt
 from autoaccel.report._model import ReportInfo, StageReport
@@ -20,6 +21,9 @@ from autoaccel.report._summary import (
     trials_text,
     value_marks,
 )
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 ERROR_MARKER_ID = "script-errors"
 
@@ -117,7 +121,7 @@ def _stage(stage: StageReport) -> str:
     return "\n".join(part for part in out if part)
 
 
-def _figure(figures: dict, name: str) -> str:
+def _figure(figures: dict[str, go.Figure], name: str) -> str:
     figure = figures.get(name)
     if figure is None:
         return ""

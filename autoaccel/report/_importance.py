@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoaccel.report._model import Importance
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
 
 MIN_TRIALS = 6
 # PED-ANOVA compares the best trials with all of them; keep at least two among the best.
 MIN_TOP_TRIALS = 2
 
 
-def param_importance(trials: Sequence[Any], searched: dict[str, list[Any]]) -> Importance:
+def param_importance(trials: Sequence[FrozenTrial], searched: dict[str, list[Any]]) -> Importance:
     """Importance of each knob for throughput over ``trials`` (finished, feasible Optuna
     trials), or an :class:`Importance` whose ``note`` says why there is none."""
     count = len(trials)

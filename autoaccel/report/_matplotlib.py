@@ -7,7 +7,7 @@ global backend is chosen, no window opens, nothing is left in pyplot's figure re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from autoaccel import _format as fmt
 from autoaccel.report._model import StageReport
@@ -18,6 +18,10 @@ from autoaccel.report._plot_data import (
     pareto_groups,
 )
 from autoaccel.report._plotly import COLOURS, bar_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 DPI = 110
 _MARKERS = {"feasible": "o", "infeasible": "x", "failed": "x"}
@@ -41,7 +45,7 @@ def write_stage_plots(stage: StageReport, folder: Path) -> dict[str, Path]:
     return written
 
 
-def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Any, Any]:
+def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -50,7 +54,7 @@ def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Any, Any]:
     return figure, figure.add_subplot()
 
 
-def _pareto(stage: StageReport) -> Any:
+def _pareto(stage: StageReport) -> Figure | None:
     measured = measured_trials(stage)
     if not measured:
         return None
@@ -116,7 +120,7 @@ def _pareto(stage: StageReport) -> Any:
     return figure
 
 
-def _history(stage: StageReport) -> Any:
+def _history(stage: StageReport) -> Figure | None:
     if not stage.trials:
         return None
     figure, ax = _figure()
@@ -151,7 +155,7 @@ def _history(stage: StageReport) -> Any:
     return figure
 
 
-def _knobs(stage: StageReport) -> Any:
+def _knobs(stage: StageReport) -> Figure | None:
     effects = [e for e in stage.knob_effects if any(v.speedup for v in e.values)]
     if not effects:
         return None
@@ -181,7 +185,7 @@ def _knobs(stage: StageReport) -> Any:
     return figure
 
 
-def _importance(stage: StageReport) -> Any:
+def _importance(stage: StageReport) -> Figure | None:
     values = stage.importance.values
     if not values:
         return None

@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autoaccel.knobs import TaskFacts
-from autoaccel.measure import Throughput
+from autoaccel.knobs import Stage, TaskFacts
+from autoaccel.measure import MemoryKind, Throughput
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import StageRecommendation
+from autoaccel.recommend import Role, StageRecommendation
+from autoaccel.runner import Outcome
 
 SCHEMA_VERSION = 1
 
@@ -24,8 +25,8 @@ class TrialRow(_Data):
     """One trial as the report shows it."""
 
     number: int
-    role: str
-    outcome: str
+    role: Role
+    outcome: Outcome
     reason: str | None = None
     config: dict[str, Any] = Field(description="The knobs of this stage.")
     changed: dict[str, Any] = Field(default_factory=dict, description="Knobs unlike baseline's.")
@@ -40,7 +41,7 @@ class TrialRow(_Data):
     feasible: bool = Field(description="Finished, and the metric held within the tolerance.")
     pareto: bool = Field(description="On the Pareto front of throughput and metric.")
     peak_memory_bytes: int | None = None
-    memory_kind: str | None = None
+    memory_kind: MemoryKind | None = None
     mfu: float | None = None
     data_wait_share: float | None = None
     duration_s: float | None = None
@@ -52,7 +53,7 @@ class TrialRow(_Data):
 class FailureGroup(_Data):
     """Trials that did not finish with one outcome, by reason."""
 
-    outcome: str
+    outcome: Outcome
     trials: list[int]
     reasons: list[tuple[str, list[int]]] = Field(description="(reason, trial numbers) pairs.")
     advice: str
@@ -98,7 +99,7 @@ class Bottleneck(_Data):
     peak_flops: float | None = None
     flops_per_sample: float | None = None
     peak_memory_bytes: int | None = None
-    memory_kind: str | None = None
+    memory_kind: MemoryKind | None = None
     device_memory_bytes: int | None = None
     advice: list[str] = Field(default_factory=list)
 
@@ -118,7 +119,7 @@ class HowToApply(_Data):
 class StageReport(_Data):
     """One stage of a study: its trials, what won, and why."""
 
-    stage: str
+    stage: Stage
     optuna_study: str
     metric_name: str
     max_metric_drop: float
@@ -131,7 +132,7 @@ class StageReport(_Data):
     baseline_throughput: float | None = None
     baseline_metric: float | None = None
     recommendation: StageRecommendation | None = None
-    outcomes: dict[str, int] = Field(description="Trials per outcome.")
+    outcomes: dict[Outcome, int] = Field(description="Trials per outcome.")
     finished: int = Field(description="Trials that ran to an outcome (interrupted ones not).")
     feasible: int
     trials: list[TrialRow]
@@ -166,7 +167,7 @@ class ReportInfo(_Data):
     last_update: datetime.datetime | None = Field(
         default=None, description="When the last trial finished."
     )
-    stages: dict[str, StageReport]
+    stages: dict[Stage, StageReport]
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoaccel import _format as fmt
 from autoaccel.report._model import StageReport, TrialRow
@@ -13,6 +13,9 @@ from autoaccel.report._plot_data import (
     pareto_groups,
 )
 from autoaccel.report._summary import knobs_text
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 # One colour per kind of trial, shared with the matplotlib plots.
 COLOURS = {
@@ -32,7 +35,7 @@ _LAYOUT: dict[str, Any] = {
 }
 
 
-def stage_figures(stage: StageReport) -> list[tuple[str, Any]]:
+def stage_figures(stage: StageReport) -> list[tuple[str, go.Figure]]:
     """(anchor name, figure) for every plot the stage has data for."""
     figures = [
         ("pareto", pareto_figure(stage)),
@@ -63,7 +66,7 @@ def _hover(row: TrialRow, metric_name: str) -> str:
     return "<br>".join(lines)
 
 
-def pareto_figure(stage: StageReport) -> Any:
+def pareto_figure(stage: StageReport) -> go.Figure | None:
     """Throughput against the metric; the front, infeasible trials and the tolerance."""
     import plotly.graph_objects as go
 
@@ -123,7 +126,7 @@ def pareto_figure(stage: StageReport) -> Any:
     return fig
 
 
-def _mark(fig: Any, stage: StageReport, number: int | None, label: str, symbol: str) -> None:
+def _mark(fig: go.Figure, stage: StageReport, number: int | None, label: str, symbol: str) -> None:
     import plotly.graph_objects as go
 
     if number is None:
@@ -149,7 +152,7 @@ def _mark(fig: Any, stage: StageReport, number: int | None, label: str, symbol: 
     )
 
 
-def history_figure(stage: StageReport) -> Any:
+def history_figure(stage: StageReport) -> go.Figure | None:
     """Throughput of every trial in order, with its spread; the best feasible so far."""
     import plotly.graph_objects as go
 
@@ -205,7 +208,7 @@ def history_figure(stage: StageReport) -> Any:
     return fig
 
 
-def knobs_figure(stage: StageReport) -> Any:
+def knobs_figure(stage: StageReport) -> go.Figure | None:
     """Per knob value, the best feasible speedup over the baseline: one bar each."""
     import plotly.graph_objects as go
 
@@ -244,7 +247,7 @@ def knobs_figure(stage: StageReport) -> Any:
     return fig
 
 
-def importance_figure(stage: StageReport) -> Any:
+def importance_figure(stage: StageReport) -> go.Figure | None:
     import plotly.graph_objects as go
 
     values = stage.importance.values

@@ -9,6 +9,7 @@ from autoaccel import _format as fmt
 from autoaccel.recommend import StageRecommendation
 
 if TYPE_CHECKING:
+    from autoaccel.knobs import Stage
     from autoaccel.report._model import ReportInfo, StageReport, TrialRow
 
 
@@ -61,7 +62,7 @@ def knobs_text(values: dict[str, object], empty: str = "-") -> str:
     return ", ".join(f"{key}={value}" for key, value in values.items()) or empty
 
 
-def stage_title(stage: str) -> str:
+def stage_title(stage: Stage) -> str:
     return "Train stage" if stage == "train" else "Deploy stage (inference)"
 
 

@@ -63,7 +63,7 @@ def execute(spec: TrialSpec) -> TrialResult:
     except Exception as error:
         outcome, reason, trace = classify_exception(error, user_folder)
         return TrialResult(
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             reason=reason,
             traceback=trace,
             duration_s=time.perf_counter() - start,

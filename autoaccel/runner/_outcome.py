@@ -7,6 +7,7 @@ import traceback
 from pathlib import Path
 
 from autoaccel.errors import TaskError
+from autoaccel.runner._result import Outcome
 from autoaccel.task import is_user_file, user_traceback
 
 # Messages of allocation failures that do not arrive as torch.OutOfMemoryError.
@@ -27,7 +28,7 @@ def is_oom_error(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and any(m in str(error) for m in _OOM_MARKERS)
 
 
-def classify_exception(error: BaseException, user_folder: Path) -> tuple[str, str, str | None]:
+def classify_exception(error: BaseException, user_folder: Path) -> tuple[Outcome, str, str | None]:
     """``(outcome, reason, traceback)`` for an exception raised inside a trial.
 
     An exception that passed through the user's own files (or a DataLoader worker running

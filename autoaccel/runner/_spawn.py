@@ -11,7 +11,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -26,7 +25,7 @@ def run_trial(
     spec: TrialSpec,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     *,
-    popen: Callable[..., Any] = subprocess.Popen,
+    popen: Callable[..., subprocess.Popen[bytes]] = subprocess.Popen,
     python: str = sys.executable,
     clock: Callable[[], float] = time.monotonic,
 ) -> TrialResult:

@@ -7,7 +7,9 @@ import hashlib
 import importlib.util
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from autoaccel.errors import TaskError
 from autoaccel.task._task import Task
@@ -83,7 +85,7 @@ def load_task(target: str | ScriptTarget) -> Task:
     return value
 
 
-def _import_script(path: Path) -> object:
+def _import_script(path: Path) -> ModuleType:
     # The script's folder goes on sys.path so its own helper modules import, and the module
     # is registered under its file name so DataLoader workers can unpickle its classes.
     folder = str(path.parent)
@@ -115,9 +117,9 @@ def _import_script(path: Path) -> object:
     return module
 
 
-def _call_factory(script: ScriptTarget, factory: object) -> object:
+def _call_factory(script: ScriptTarget, factory: Callable[[], object]) -> object:
     try:
-        return factory()  # type: ignore[operator]
+        return factory()
     except TaskError as error:
         raise TaskError(f"{script.spec}: {error}") from None
     except Exception as error:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 from autoaccel.errors import ConfigError, TaskError
 from autoaccel.knobs import Config, batch_size, config_from_dict
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclasses.dataclass
@@ -46,19 +49,21 @@ class Task:
         name: the study name used by ``autoaccel.train``; defaults to the script's name.
     """
 
-    model: Callable[[], Any]
+    model: Callable[[], torch.nn.Module]
     train_data: Any
     eval_data: Any
-    loss: Callable[[Any, Any], Any]
-    optimizer: Callable[[Iterable[Any]], Any]
-    metric: Callable[[Any, Any], Any]
+    loss: Callable[[Any, Any], torch.Tensor]
+    optimizer: Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
+    metric: Callable[[Any, Any], SupportsFloat]
     baseline: Config | dict[str, Any] = dataclasses.field(default_factory=Config)
     epochs: float = 1.0
     metric_name: str = "accuracy"
     lr_scaling: str = "sqrt"
     split_batch: Callable[[Any], tuple[Any, Any]] | None = None
     collate_fn: Callable[[list[Any]], Any] | None = None
-    scheduler: Callable[[Any, int], Any] | None = None
+    scheduler: (
+        Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler] | None
+    ) = None
     finetune_epochs: float = 0.25
     name: str | None = None
 
