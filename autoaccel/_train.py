@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autoaccel import knobs
+from autoaccel import defaults, knobs
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
@@ -35,7 +35,7 @@ def train(
     *,
     epochs: float | None = None,
     study: str | None = None,
-    studies_dir: str | Path = "studies",
+    studies_dir: str | Path = defaults.STUDIES_DIR,
     seed: int = 0,
     log: Any = print,
 ) -> TrainResult:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from autoaccel.cli._options import DEFAULT_STORAGE, JsonOption, StorageOption
+from autoaccel import defaults
+from autoaccel.cli._options import JsonOption, StorageOption
 from autoaccel.cli._render import console, print_json, rows_table
 
 app = typer.Typer(
@@ -28,7 +29,9 @@ def _studies(ctx: typer.Context) -> None:
 
 
 @app.command("list")
-def list_command(storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOption = False) -> None:
+def list_command(
+    storage: StorageOption = defaults.STORAGE, json_output: JsonOption = False
+) -> None:
     """Each study: finished trials per stage, best speedup, hardware, last trial."""
     from autoaccel.report import list_studies
 
@@ -60,7 +63,7 @@ def list_command(storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOpti
 
 @app.command("show")
 def show_command(
-    name: NameArgument, storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOption = False
+    name: NameArgument, storage: StorageOption = defaults.STORAGE, json_output: JsonOption = False
 ) -> None:
     """A short summary of one study: stages, trials by outcome, the recommendation."""
     from autoaccel.report import show_study
@@ -98,7 +101,7 @@ def show_command(
 @app.command("delete")
 def delete_command(
     name: NameArgument,
-    storage: StorageOption = DEFAULT_STORAGE,
+    storage: StorageOption = defaults.STORAGE,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
 ) -> None:
     """Delete a study's trials from the storage, and the files autoaccel wrote for it."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autoaccel import defaults
 from autoaccel.errors import StorageError
 from autoaccel.recommend import FILE_NAME, recommend_stage
 from autoaccel.report._summary import changed_knobs
@@ -127,7 +128,7 @@ class Deletion:
     folder: Path
 
 
-def plan_deletion(storage: str, study: str, studies_dir: Path = Path("studies")) -> Deletion:
+def plan_deletion(storage: str, study: str, studies_dir: Path = defaults.STUDIES_DIR) -> Deletion:
     """What :func:`delete_study` would remove; nothing is changed. A study that is not in
     ``storage`` is a :class:`StorageError` naming the ones that are."""
     import optuna

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from autoaccel import defaults
 from autoaccel.errors import ReportError
 from autoaccel.report._model import ReportInfo
 
@@ -38,7 +39,7 @@ class WrittenReport:
 
 
 def report_target(
-    study: str, format: str | None, output: Path | None, studies_dir: Path = Path("studies")
+    study: str, format: str | None, output: Path | None, studies_dir: Path = defaults.STUDIES_DIR
 ) -> ReportTarget:
     """The format (given, else from ``output``'s suffix, else text) and the file to write.
 
@@ -70,7 +71,7 @@ def make_report(
     storage: Any,
     format: str | None = None,
     output: Path | None = None,
-    studies_dir: Path = Path("studies"),
+    studies_dir: Path = defaults.STUDIES_DIR,
 ) -> WrittenReport:
     """Build the report of ``study`` from ``storage`` and write it where
     :func:`report_target` says; text and json without ``output`` are left to the caller."""

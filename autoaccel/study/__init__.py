@@ -9,7 +9,6 @@ from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._space import SearchSpace, default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import StageStudy
 from autoaccel.study._storage import (
-    DEFAULT_STORAGE,
     open_storage,
     redact,
     stage_study_name,
@@ -22,17 +21,12 @@ from autoaccel.study._stored import (
     study_names,
 )
 from autoaccel.study._tune import (
-    DEFAULT_MAX_METRIC_DROP,
-    DEFAULT_TRIALS,
     TuneOptions,
     TuneResult,
     tune,
 )
 
 __all__ = [
-    "DEFAULT_MAX_METRIC_DROP",
-    "DEFAULT_STORAGE",
-    "DEFAULT_TRIALS",
     "STAGES",
     "SearchSpace",
     "SilentProgress",

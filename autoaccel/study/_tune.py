@@ -18,12 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autoaccel import knobs
+from autoaccel import defaults, knobs
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
-from autoaccel.runner import DEFAULT_TIMEOUT_S, TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
 from autoaccel.study._first_guess import first_guess
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._records import constraints, result_attrs, trial_values
@@ -34,12 +34,10 @@ from autoaccel.study._stage_study import (
     open_stage_study,
     tuner_identity,
 )
-from autoaccel.study._storage import DEFAULT_STORAGE, check_study_name, open_storage
+from autoaccel.study._storage import check_study_name, open_storage
 from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
 from autoaccel.task import ScriptTarget, resolve_script
 
-DEFAULT_TRIALS = 20
-DEFAULT_MAX_METRIC_DROP = 0.01
 STAGE_CHOICES = ("train", "deploy", "all")
 BASELINE_POLL_S = 2.0
 PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
@@ -50,16 +48,16 @@ class TuneOptions:
     """What ``autoaccel tune`` was asked to do; defaults match the command's."""
 
     study: str | None = None
-    storage: str = DEFAULT_STORAGE
+    storage: str = defaults.STORAGE
     space: Path | None = None
     stage: str = "all"
-    trials: int = DEFAULT_TRIALS
+    trials: int = defaults.TRIALS
     timeout_s: float | None = None
     max_metric_drop: float | None = None  # None: the study's stored one, else the default
-    trial_timeout_s: float = DEFAULT_TIMEOUT_S
+    trial_timeout_s: float = defaults.TRIAL_TIMEOUT_S
     allow_other_hardware: bool = False
     seed: int = 0
-    studies_dir: Path = Path("studies")
+    studies_dir: Path = defaults.STUDIES_DIR
 
     def check(self) -> None:
         if self.stage not in STAGE_CHOICES:
@@ -145,7 +143,7 @@ def tune(
             ),
             space_given=options.space is not None,
             max_metric_drop=options.max_metric_drop,
-            default_metric_drop=DEFAULT_MAX_METRIC_DROP,
+            default_metric_drop=defaults.MAX_METRIC_DROP,
             allow_other_hardware=options.allow_other_hardware,
             seed=options.seed,
             trials=options.trials,

@@ -8,17 +8,6 @@ import json
 import optuna
 import pytest
 
-from autoaccel.cli import tune as tune_cli
-from autoaccel.cli._options import DEFAULT_STORAGE
-from autoaccel.study import DEFAULT_MAX_METRIC_DROP, DEFAULT_TRIALS
-from autoaccel.study import DEFAULT_STORAGE as STUDY_DEFAULT_STORAGE
-
-
-def test_cli_defaults_match_the_library() -> None:
-    assert tune_cli.DEFAULT_TRIALS == DEFAULT_TRIALS
-    assert tune_cli.DEFAULT_DROP == DEFAULT_MAX_METRIC_DROP
-    assert DEFAULT_STORAGE == STUDY_DEFAULT_STORAGE
-
 
 @pytest.mark.parametrize(
     ("args", "expected"),
