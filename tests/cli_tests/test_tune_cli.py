@@ -7,6 +7,7 @@ import json
 
 import optuna
 import pytest
+from fakes import tune_with_fakes
 
 
 @pytest.mark.parametrize(
@@ -45,14 +46,18 @@ def test_debug_env_shows_the_traceback(run_cli, tmp_path, monkeypatch) -> None:
 
 
 @pytest.fixture
-def fake_tune(monkeypatch, tasks_dir, cpu_profile, tmp_path):
+def fake_tune(monkeypatch, tmp_path):
     """The real tune() with a fake trial runner behind the CLI."""
-    from fake_trials_cli import fake_tune_call
-
     import autoaccel.study
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(autoaccel.study, "tune", fake_tune_call(cpu_profile, tasks_dir))
+    monkeypatch.setattr(
+        autoaccel.study,
+        "tune",
+        lambda script, options, progress=None: tune_with_fakes(
+            options, script=script, progress=progress
+        ),
+    )
 
 
 def test_prints_the_recommendation(run_cli, fake_tune, tasks_dir) -> None:

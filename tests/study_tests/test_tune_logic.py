@@ -8,7 +8,7 @@ import math
 
 import optuna
 import pytest
-from fake_trials import FakeRunner, default_model
+from fakes import FakeRunner, default_model
 
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
 from autoaccel.knobs import Config
@@ -162,21 +162,13 @@ def test_changed_script_is_noted(tune_fake, options, facts) -> None:
 
 
 def test_ctrl_c_keeps_finished_trials_and_queues_the_stopped_one(tune_fake, options) -> None:
-    calls = []
-
-    def model(config: Config, stage: str) -> TrialResult:
-        calls.append(config)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return default_model(config, stage)
-
-    result, _ = tune_fake(options, FakeRunner(model))
+    result, stopping = tune_fake(options, FakeRunner(interrupt_at=4))
     assert result.interrupted
     trials = stage_trials(options)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     assert result.recommendation.stages["train"].finished_trials == len(complete) >= 3
     (failed,) = [t for t in trials if t.state.name == "FAIL"]
-    stopped = calls[3]
+    stopped = stopping.configs("train")[3]
     assert failed.user_attrs["outcome"] == "interrupted"
     assert Config.model_validate(failed.user_attrs["config"]) == stopped
     (waiting,) = [t for t in trials if t.state.name == "WAITING"]  # queued to run again
