@@ -33,7 +33,7 @@ def list_command(
     storage: StorageOption = defaults.STORAGE, json_output: JsonOption = False
 ) -> None:
     """Each study: finished trials per stage, best speedup, hardware, last trial."""
-    from autoaccel.report import list_studies
+    from autoaccel.study import list_studies
 
     studies = list_studies(storage)
     if json_output:
@@ -66,7 +66,7 @@ def show_command(
     name: NameArgument, storage: StorageOption = defaults.STORAGE, json_output: JsonOption = False
 ) -> None:
     """A short summary of one study: stages, trials by outcome, the recommendation."""
-    from autoaccel.report import show_study
+    from autoaccel.study import show_study
 
     study = show_study(storage, name)
     if json_output:
@@ -105,7 +105,7 @@ def delete_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
 ) -> None:
     """Delete a study's trials from the storage, and the files autoaccel wrote for it."""
-    from autoaccel.report import delete_study, plan_deletion
+    from autoaccel.study import delete_study, plan_deletion
 
     plan = plan_deletion(storage, name)
     console.print(f"Deleting study {plan.study} removes:", markup=False)

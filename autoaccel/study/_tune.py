@@ -25,6 +25,7 @@ from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
 from autoaccel.study._first_guess import first_guess
+from autoaccel.study._folder import StudyFolder
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._records import constraints, result_attrs, trial_values
 from autoaccel.study._space import default_space_path, fit_to, load_space
@@ -174,7 +175,7 @@ def tune(
             break
     stored = load_stages(storage, name)
     recommendation = recommendation_of(name, stored)
-    path = recommendation.write(options.studies_dir / name)
+    path = recommendation.write(StudyFolder(name, options.studies_dir).path)
     return TuneResult(
         name,
         recommendation,
@@ -421,7 +422,7 @@ def _trained_weights(
     key = hashlib.sha256(
         json.dumps([config.model_dump(), facts.script_sha256, options.seed]).encode()
     ).hexdigest()[:12]
-    path = options.studies_dir / name / f"weights-{key}.pt"
+    path = StudyFolder(name, options.studies_dir).weights(key)
     if path.exists():
         return str(path)
     path.parent.mkdir(parents=True, exist_ok=True)
