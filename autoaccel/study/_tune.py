@@ -10,24 +10,26 @@ writes the recommendation so far.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autoaccel import defaults, knobs
+from autoaccel import defaults
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.study._deploy_weights import weights_choice
 from autoaccel.study._first_guess import first_guess
+from autoaccel.study._floor import throughput_floor
 from autoaccel.study._folder import StudyFolder
+from autoaccel.study._oom_bound import out_of_memory_at
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._records import constraints, result_attrs, trial_values
+from autoaccel.study._repeats import earlier_trial
 from autoaccel.study._space import default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import (
     StageStudy,
@@ -41,7 +43,6 @@ from autoaccel.task import ScriptTarget, resolve_script
 
 STAGE_CHOICES = ("train", "deploy", "all")
 BASELINE_POLL_S = 2.0
-PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +244,8 @@ def _run_stage(
             result, attrs = known
         else:
             progress.trial_started(ss.stage, trial.number, role, config.for_stage(ss.stage))
+            # The baseline always runs to the end: every other trial is measured against it.
+            floor = throughput_floor(records, ss.max_metric_drop) if role != "baseline" else None
             spec = TrialSpec(
                 action=ss.stage,
                 script=target.spec,
@@ -250,7 +253,7 @@ def _run_stage(
                 hardware=hardware,
                 seed=options.seed,
                 weights_in=weights,
-                min_throughput=_floor(records, ss.max_metric_drop) if role != "baseline" else None,
+                min_throughput=floor,
             )
             try:
                 result = run(spec, options.trial_timeout_s)
@@ -343,43 +346,25 @@ def _wait_for_baseline(ss: StageStudy, clock: Callable[[], float], limit_s: floa
 def _known_outcome(
     records: list[TrialRecord], config: Config, stage: str
 ) -> tuple[TrialResult, dict] | None:
-    """A result that needs no new trial process: an exact repeat of a finished trial, or a
-    batch size at or above one that ran out of memory in the same precision."""
-    same = knobs.STAGE_KNOBS[stage]
-    key = config.for_stage(stage)
-    for record in records:
-        if record.outcome == "interrupted" or record.config.for_stage(stage) != key:
-            continue
-        earlier = TrialResult(
-            outcome=record.outcome,  # type: ignore[arg-type]
-            reason=record.reason,
-            measurement=record.measurement,
-            traceback=record.traceback,
+    """A result that needs no new trial process: that of an earlier trial of the same
+    configuration, or out of memory below the batch size that already ran out."""
+    earlier = earlier_trial(records, config, stage)
+    if earlier is not None:
+        result = TrialResult(
+            outcome=earlier.outcome,  # type: ignore[arg-type]
+            reason=earlier.reason,
+            measurement=earlier.measurement,
+            traceback=earlier.traceback,
         )
-        return earlier, {"repeat_of": record.repeat_of or record.number, "duration_s": 0.0}
-    for record in records:
-        if (
-            record.outcome == "oom"
-            and "precision" in same
-            and record.config.precision == config.precision
-            and record.config.batch_size <= config.batch_size
-        ):
-            reason = (
-                f"not run: batch_size={record.config.batch_size} already ran out of memory "
-                f"with {config.precision} (trial {record.number})"
-            )
-            return TrialResult(outcome="oom", reason=reason), {"skipped": True}
+        return result, {"repeat_of": earlier.repeat_of or earlier.number, "duration_s": 0.0}
+    bound = out_of_memory_at(records, config, stage)
+    if bound is not None:
+        reason = (
+            f"not run: batch_size={bound.config.batch_size} already ran out of memory "
+            f"with {config.precision} (trial {bound.number})"
+        )
+        return TrialResult(outcome="oom", reason=reason), {"skipped": True}
     return None
-
-
-def _floor(records: list[TrialRecord], max_metric_drop: float) -> float | None:
-    """The throughput under which a trial cannot win: a fraction of the best feasible one.
-
-    Slow configurations (bf16 on a CPU without bf16 instructions runs 6x slower) then cost
-    seconds instead of a whole training budget.
-    """
-    best = recommend_stage(records, "", max_metric_drop)
-    return best.throughput.median * PRUNE_BELOW if best is not None else None
 
 
 def _best_speedup(records: list[TrialRecord], max_metric_drop: float) -> float | None:
@@ -413,25 +398,19 @@ def _trained_weights(
     (or its baseline when there is none), kept beside the study and reused while the
     script and configuration are unchanged."""
     trained = load_stage(storage, name, "train")
-    recommended = (
-        recommend_stage(trained.records(), "train", trained.max_metric_drop)
-        if trained is not None
-        else None
+    records, drop = (trained.records(), trained.max_metric_drop) if trained else ([], 0.0)
+    choice = weights_choice(records, drop, facts.baseline)
+    path = StudyFolder(name, options.studies_dir).weights(
+        choice.key(facts.script_sha256, options.seed)
     )
-    config = recommended.config if recommended is not None else facts.baseline
-    key = hashlib.sha256(
-        json.dumps([config.model_dump(), facts.script_sha256, options.seed]).encode()
-    ).hexdigest()[:12]
-    path = StudyFolder(name, options.studies_dir).weights(key)
     if path.exists():
         return str(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    which = "the train stage's recommendation" if recommended else "the baseline"
-    progress.note(f"deploy: training the model with {which} first")
+    progress.note(f"deploy: training the model with {choice.source} first")
     spec = TrialSpec(
         action="train",
         script=target.spec,
-        config=config,
+        config=choice.config,
         hardware=hardware,
         seed=options.seed,
         weights_out=str(path),
@@ -439,7 +418,7 @@ def _trained_weights(
     result = run(spec, options.trial_timeout_s)
     if not result.ok or not path.exists():
         raise StudyError(
-            f"training the model for the deploy stage with {which} ended with "
+            f"training the model for the deploy stage with {choice.source} ended with "
             f"{result.outcome}: {result.reason}. Run autoaccel bench to investigate."
         )
     return str(path)
