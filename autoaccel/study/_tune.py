@@ -32,6 +32,7 @@ from autoaccel.study._records import constraints, result_attrs, trial_values
 from autoaccel.study._repeats import earlier_trial
 from autoaccel.study._space import default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import (
+    StageRequest,
     StageStudy,
     is_stale,
     open_stage_study,
@@ -96,6 +97,33 @@ class _Interrupted(Exception):
     """Ctrl-C arrived during a stage; the stage already told its running trial."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Tuning:
+    """One call of :func:`tune`: what all its stages share, the seams to the outside world
+    included."""
+
+    name: str
+    storage: Any
+    target: ScriptTarget
+    facts: TaskFacts
+    hardware: HardwareProfile
+    options: TuneOptions
+    progress: TuneProgress
+    run: Callable[[TrialSpec, float], TrialResult]
+    clock: Callable[[], float]
+
+
+@dataclasses.dataclass(frozen=True)
+class StageRun:
+    """One stage of a :class:`Tuning`: its study, when it stops starting trials, and (deploy
+    stage) the trained weights its trials load."""
+
+    tuning: Tuning
+    study: StageStudy
+    deadline: float | None
+    weights: str | None
+
+
 def tune(
     script: str,
     options: TuneOptions = TuneOptions(),
@@ -113,7 +141,6 @@ def tune(
     trial processes, the probe, the task's facts and time.
     """
     options.check()
-    progress = progress or SilentProgress()
     target = resolve_script(script)
     name = check_study_name(options.study or target.name)
     storage = open_storage(options.storage)
@@ -121,8 +148,18 @@ def tune(
         from autoaccel.probe import probe
 
         hardware = probe()
+    tuning = Tuning(
+        name=name,
+        storage=storage,
+        target=target,
+        facts=_task_facts(storage, name, target, inspect),
+        hardware=hardware,
+        options=options,
+        progress=progress or SilentProgress(),
+        run=run,
+        clock=clock,
+    )
     stages = ["train", "deploy"] if options.stage == "all" else [options.stage]
-    facts = _task_facts(storage, name, target, inspect)
     deadline = clock() + options.timeout_s if options.timeout_s else None
     notes: list[str] = []
     interrupted = False
@@ -130,47 +167,13 @@ def tune(
         stage_deadline = None
         if deadline is not None:
             stage_deadline = clock() + (deadline - clock()) / (len(stages) - index)
-        stage_notes: list[str] = []
-        stage_study = open_stage_study(
-            storage,
-            name,
-            stage,
-            hardware=hardware,
-            facts=facts,
-            space=fit_to(
-                load_space(options.space or default_space_path(stage), stage),
-                hardware,
-                facts,
-                facts.baseline,
-            ),
-            space_given=options.space is not None,
-            max_metric_drop=options.max_metric_drop,
-            default_metric_drop=defaults.MAX_METRIC_DROP,
-            allow_other_hardware=options.allow_other_hardware,
-            seed=options.seed,
-            trials=options.trials,
-            notes=stage_notes,
-        )
+        stage_study, stage_notes = open_stage_study(storage, _request(tuning, stage))
         for note in stage_notes:
-            progress.note(note)
+            tuning.progress.note(note)
         notes.extend(stage_notes)
         try:
-            weights = None
-            if stage == "deploy":
-                weights = _trained_weights(
-                    storage, name, target, facts, hardware, options, progress, run
-                )
-            _run_stage(
-                stage_study,
-                target,
-                hardware,
-                options,
-                progress,
-                run,
-                clock,
-                stage_deadline,
-                weights,
-            )
+            weights = _trained_weights(tuning) if stage == "deploy" else None
+            _run_stage(StageRun(tuning, stage_study, stage_deadline, weights))
         except _Interrupted:
             interrupted = True
             break
@@ -184,6 +187,23 @@ def tune(
         interrupted,
         notes,
         {stage: s.records() for stage, s in stored.items()},
+    )
+
+
+def _request(tuning: Tuning, stage: str) -> StageRequest:
+    options, facts = tuning.options, tuning.facts
+    space = load_space(options.space or default_space_path(stage), stage)
+    return StageRequest(
+        name=tuning.name,
+        stage=stage,
+        hardware=tuning.hardware,
+        facts=facts,
+        space=fit_to(space, tuning.hardware, facts, facts.baseline),
+        space_given=options.space is not None,
+        max_metric_drop=options.max_metric_drop,
+        allow_other_hardware=options.allow_other_hardware,
+        seed=options.seed,
+        trials=options.trials,
     )
 
 
@@ -204,30 +224,22 @@ def _task_facts(
     return inspect(target)
 
 
-def _run_stage(
-    ss: StageStudy,
-    target: ScriptTarget,
-    hardware: HardwareProfile,
-    options: TuneOptions,
-    progress: TuneProgress,
-    run: Callable[[TrialSpec, float], TrialResult],
-    clock: Callable[[], float],
-    deadline: float | None,
-    weights: str | None,
-) -> None:
+def _run_stage(stage_run: StageRun) -> None:
+    tuning, ss = stage_run.tuning, stage_run.study
+    options, progress = tuning.options, tuning.progress
     study = ss.optuna_study
     identity = tuner_identity()
     _recover_stale_trials(ss, identity["host"], progress)
     if not study.trials:
         _enqueue(ss, ss.baseline, "baseline")
-        guess = first_guess(ss.space, hardware, ss.task, ss.baseline)
+        guess = first_guess(ss.space, tuning.hardware, ss.task, ss.baseline)
         if guess != ss.baseline:
             _enqueue(ss, guess, "first_guess")
     progress.stage_started(
         ss.stage, ss.finished_count(), options.trials, len(ss.space.grid(ss.baseline))
     )
     while ss.finished_count() < options.trials:
-        if deadline is not None and clock() >= deadline:
+        if stage_run.deadline is not None and tuning.clock() >= stage_run.deadline:
             progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
             return
         trial = study.ask()
@@ -238,7 +250,7 @@ def _run_stage(
         records = ss.records()
         baseline = baseline_of(records) if role != "baseline" else None
         if role != "baseline" and baseline is None:
-            baseline = _wait_for_baseline(ss, clock, options.trial_timeout_s)
+            baseline = _wait_for_baseline(stage_run)
         known = _known_outcome(records, config, ss.stage) if role == "search" else None
         if known is not None:
             result, attrs = known
@@ -248,15 +260,15 @@ def _run_stage(
             floor = throughput_floor(records, ss.max_metric_drop) if role != "baseline" else None
             spec = TrialSpec(
                 action=ss.stage,
-                script=target.spec,
+                script=tuning.target.spec,
                 config=config,
-                hardware=hardware,
+                hardware=tuning.hardware,
                 seed=options.seed,
-                weights_in=weights,
+                weights_in=stage_run.weights,
                 min_throughput=floor,
             )
             try:
-                result = run(spec, options.trial_timeout_s)
+                result = tuning.run(spec, options.trial_timeout_s)
             except KeyboardInterrupt:
                 _tell_interrupted(ss, trial, config, role)
                 raise _Interrupted() from None
@@ -324,8 +336,11 @@ def _recover_stale_trials(ss: StageStudy, host: str, progress: TuneProgress) -> 
         )
 
 
-def _wait_for_baseline(ss: StageStudy, clock: Callable[[], float], limit_s: float) -> TrialRecord:
-    """The baseline may be running in another tuner sharing this study: wait for it."""
+def _wait_for_baseline(stage_run: StageRun) -> TrialRecord:
+    """The baseline may be running in another tuner sharing this study: wait for it, as
+    long as one trial may take."""
+    ss, clock = stage_run.study, stage_run.tuning.clock
+    limit_s = stage_run.tuning.options.trial_timeout_s
     end = clock() + limit_s
     while clock() < end:
         baseline = baseline_of(ss.records())
@@ -384,38 +399,30 @@ def _baseline_failure(ss: StageStudy, result: TrialResult) -> str:
     )
 
 
-def _trained_weights(
-    storage: Any,
-    name: str,
-    target: ScriptTarget,
-    facts: TaskFacts,
-    hardware: HardwareProfile,
-    options: TuneOptions,
-    progress: TuneProgress,
-    run: Callable[[TrialSpec, float], TrialResult],
-) -> str:
+def _trained_weights(tuning: Tuning) -> str:
     """Weights for the deploy stage: the task trained with the train stage's recommendation
     (or its baseline when there is none), kept beside the study and reused while the
     script and configuration are unchanged."""
-    trained = load_stage(storage, name, "train")
+    options, facts = tuning.options, tuning.facts
+    trained = load_stage(tuning.storage, tuning.name, "train")
     records, drop = (trained.records(), trained.max_metric_drop) if trained else ([], 0.0)
     choice = weights_choice(records, drop, facts.baseline)
-    path = StudyFolder(name, options.studies_dir).weights(
+    path = StudyFolder(tuning.name, options.studies_dir).weights(
         choice.key(facts.script_sha256, options.seed)
     )
     if path.exists():
         return str(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    progress.note(f"deploy: training the model with {choice.source} first")
+    tuning.progress.note(f"deploy: training the model with {choice.source} first")
     spec = TrialSpec(
         action="train",
-        script=target.spec,
+        script=tuning.target.spec,
         config=choice.config,
-        hardware=hardware,
+        hardware=tuning.hardware,
         seed=options.seed,
         weights_out=str(path),
     )
-    result = run(spec, options.trial_timeout_s)
+    result = tuning.run(spec, options.trial_timeout_s)
     if not result.ok or not path.exists():
         raise StudyError(
             f"training the model for the deploy stage with {choice.source} ended with "
