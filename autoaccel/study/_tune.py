@@ -111,6 +111,7 @@ class Tuning:
     progress: TuneProgress
     run: Callable[[TrialSpec, float], TrialResult]
     clock: Callable[[], float]
+    sleep: Callable[[float], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,12 +134,13 @@ def tune(
     hardware: HardwareProfile | None = None,
     inspect: Callable[[ScriptTarget], TaskFacts] = inspect_script,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> TuneResult:
     """Tune ``script``'s Task: each requested stage until it holds ``options.trials`` finished
     trials (a resumed study counts the ones it has), then write the recommendation.
 
-    ``run``, ``hardware``, ``inspect`` and ``clock`` are the seams to the outside world:
-    trial processes, the probe, the task's facts and time.
+    ``run``, ``hardware``, ``inspect``, ``clock`` and ``sleep`` are the seams to the outside
+    world: trial processes, the probe, the task's facts and time.
     """
     options.check()
     target = resolve_script(script)
@@ -158,6 +160,7 @@ def tune(
         progress=progress or SilentProgress(),
         run=run,
         clock=clock,
+        sleep=sleep,
     )
     stages = ["train", "deploy"] if options.stage == "all" else [options.stage]
     deadline = clock() + options.timeout_s if options.timeout_s else None
@@ -351,7 +354,7 @@ def _wait_for_baseline(stage_run: StageRun) -> TrialRecord:
                     f"{baseline.outcome}: {baseline.reason}"
                 )
             return baseline
-        time.sleep(BASELINE_POLL_S)
+        stage_run.tuning.sleep(BASELINE_POLL_S)
     raise StudyError(
         f"study {ss.name!r} ({ss.stage}) has no finished baseline trial after {limit_s:g} s; "
         "another tuner may still be running it. Try again later."
