@@ -1,8 +1,8 @@
 """The studies folder: the files autoaccel writes beside a study's storage, and their names.
 
 ``studies/<study>/`` holds the recommendation, the trained weights the deploy stage
-measures, and the reports written to files. Only this module names them; whoever reads or
-writes one asks a :class:`StudyFolder` where it goes.
+measures, and the reports written to files. Whoever reads or writes one asks a
+:class:`StudyFolder` where it goes.
 """
 
 from __future__ import annotations
