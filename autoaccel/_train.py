@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autoaccel import knobs
+from autoaccel import defaults, knobs
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
@@ -35,7 +35,7 @@ def train(
     *,
     epochs: float | None = None,
     study: str | None = None,
-    studies_dir: str | Path = "studies",
+    studies_dir: str | Path = defaults.STUDIES_DIR,
     seed: int = 0,
     log: Any = print,
 ) -> TrainResult:
@@ -78,10 +78,11 @@ def train(
 def _recommended(
     task: Task, baseline: Config, study: str | None, studies_dir: Path
 ) -> tuple[Config, str]:
-    from autoaccel.recommend import read_recommendation, recommendation_path
+    from autoaccel.recommend import read_recommendation
+    from autoaccel.study import StudyFolder
 
     name = study or task.name or _main_script_name()
-    path = recommendation_path(name, studies_dir) if name else None
+    path = StudyFolder(name, studies_dir).recommendation if name else None
     if path is None or not path.exists():
         return baseline, "the task's baseline (no recommendation saved yet)"
     recommendation = read_recommendation(path)

@@ -6,7 +6,7 @@ import dataclasses
 import tempfile
 from pathlib import Path
 
-from autoaccel import knobs
+from autoaccel import defaults, knobs
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
@@ -39,7 +39,7 @@ def bench(
     *,
     config: str | None = None,
     stage: str = "train",
-    timeout_s: float = 600.0,
+    timeout_s: float = defaults.TRIAL_TIMEOUT_S,
     hardware: HardwareProfile | None = None,
 ) -> BenchResult:
     """Measure ``script``'s Task under ``config`` (JSON, a JSON file or a recommendation file;

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import TASKS, cpu_host, gpu_host
 
 from autoaccel.cli import main
-from autoaccel.probe import Accelerator, CpuInfo, HardwareProfile, Software
+from autoaccel.probe import HardwareProfile
 
 
 @dataclasses.dataclass
@@ -64,49 +65,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-FIXTURE_TASKS = Path(__file__).parent / "fixtures" / "tasks"
-
-
 @pytest.fixture
 def tasks_dir() -> Path:
-    return FIXTURE_TASKS
-
-
-def cpu_host(cores: int = 2, compiler: str | None = "/usr/bin/g++") -> HardwareProfile:
-    """A CPU-only machine like the ones CI runs on."""
-    return HardwareProfile(
-        cpu=CpuInfo(
-            model="AMD EPYC",
-            arch="x86_64",
-            usable_cores=cores,
-            logical_cores=cores,
-            isa={"avx2": True},
-            cxx_compiler=compiler,
-        ),
-        software=Software(torch="2.13.0", torchao="0.18.0", torch_pruning="1.6.0"),
-    )
-
-
-def gpu_host(name: str, capability: str, peak_bf16: float | None = None) -> HardwareProfile:
-    """A machine with one NVIDIA GPU of the given compute capability."""
-    peaks = {"bf16": peak_bf16} if peak_bf16 else {}
-    return HardwareProfile(
-        cpu=CpuInfo(
-            model="Intel Xeon", arch="x86_64", usable_cores=16, cxx_compiler="/usr/bin/g++"
-        ),
-        accelerators=[
-            Accelerator(
-                kind="cuda",
-                name=name,
-                compute_capability=capability,
-                memory_total_bytes=80 * 2**30,
-                peak_flops=peaks,
-            )
-        ],
-        software=Software(
-            torch="2.11.0", cuda="13.0", triton="3.6.0", torchao="0.18.0", torch_pruning="1.6.0"
-        ),
-    )
+    return TASKS
 
 
 @pytest.fixture(scope="session")
@@ -181,7 +142,7 @@ def _build_real_study(root: Path) -> RealStudy:
         "-m",
         "autoaccel",
         "tune",
-        f"{FIXTURE_TASKS / 'tiny.py'}:slow",
+        f"{TASKS / 'tiny.py'}:slow",
         "--trials",
         "2",
         "--storage",

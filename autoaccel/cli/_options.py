@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_STORAGE = "sqlite:///studies/autoaccel.db"
-
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 StorageOption = Annotated[
     str,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from autoaccel import defaults
 from autoaccel.cli._options import JsonOption
 from autoaccel.cli._render import config_text, console, print_json, result_rows, rows_table
 
@@ -27,7 +28,7 @@ def bench_command(
     stage: Annotated[str, typer.Option(help="train, or deploy (inference).")] = "train",
     timeout: Annotated[
         float, typer.Option(help="Seconds before the trial is stopped.", min=1)
-    ] = 600.0,
+    ] = defaults.TRIAL_TIMEOUT_S,
     json_output: JsonOption = False,
 ) -> None:
     """Measure one configuration of SCRIPT in a fresh process; nothing is stored."""

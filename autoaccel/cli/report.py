@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from autoaccel.cli._options import DEFAULT_STORAGE, StorageOption
+from autoaccel import defaults
+from autoaccel.cli._options import StorageOption
 from autoaccel.cli._render import console
 
 ReportFormat = Literal["text", "markdown", "html", "json"]  # autoaccel.report.FORMATS
@@ -15,7 +16,7 @@ ReportFormat = Literal["text", "markdown", "html", "json"]  # autoaccel.report.F
 
 def report_command(
     study: Annotated[str, typer.Argument(help="Study name (autoaccel studies lists them).")],
-    storage: StorageOption = DEFAULT_STORAGE,
+    storage: StorageOption = defaults.STORAGE,
     format: Annotated[
         ReportFormat | None,
         typer.Option(

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from autoaccel.cli._options import DEFAULT_STORAGE, JsonOption, StorageOption
+from autoaccel import defaults
+from autoaccel.cli._options import JsonOption, StorageOption
 from autoaccel.cli._render import console, print_json, rows_table
 
 app = typer.Typer(
@@ -28,9 +29,11 @@ def _studies(ctx: typer.Context) -> None:
 
 
 @app.command("list")
-def list_command(storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOption = False) -> None:
+def list_command(
+    storage: StorageOption = defaults.STORAGE, json_output: JsonOption = False
+) -> None:
     """Each study: finished trials per stage, best speedup, hardware, last trial."""
-    from autoaccel.report import list_studies
+    from autoaccel.study import list_studies
 
     studies = list_studies(storage)
     if json_output:
@@ -60,10 +63,10 @@ def list_command(storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOpti
 
 @app.command("show")
 def show_command(
-    name: NameArgument, storage: StorageOption = DEFAULT_STORAGE, json_output: JsonOption = False
+    name: NameArgument, storage: StorageOption = defaults.STORAGE, json_output: JsonOption = False
 ) -> None:
     """A short summary of one study: stages, trials by outcome, the recommendation."""
-    from autoaccel.report import show_study
+    from autoaccel.study import show_study
 
     study = show_study(storage, name)
     if json_output:
@@ -98,11 +101,11 @@ def show_command(
 @app.command("delete")
 def delete_command(
     name: NameArgument,
-    storage: StorageOption = DEFAULT_STORAGE,
+    storage: StorageOption = defaults.STORAGE,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
 ) -> None:
     """Delete a study's trials from the storage, and the files autoaccel wrote for it."""
-    from autoaccel.report import delete_study, plan_deletion
+    from autoaccel.study import delete_study, plan_deletion
 
     plan = plan_deletion(storage, name)
     console.print(f"Deleting study {plan.study} removes:", markup=False)

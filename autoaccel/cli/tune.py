@@ -8,12 +8,10 @@ from typing import Annotated
 
 import typer
 
-from autoaccel.cli._options import DEFAULT_STORAGE, JsonOption, StorageOption
+from autoaccel import defaults
+from autoaccel.cli._options import JsonOption, StorageOption
 from autoaccel.cli._progress import LiveProgress, PlainProgress
 from autoaccel.cli._render import console, err_console, print_json, rows_table
-
-DEFAULT_TRIALS = 20  # kept equal to autoaccel.study.DEFAULT_TRIALS by a test
-DEFAULT_DROP = 0.01  # kept equal to autoaccel.study.DEFAULT_MAX_METRIC_DROP by a test
 
 
 def tune_command(
@@ -29,7 +27,7 @@ def tune_command(
             help="Study name [default: the script's file name]. The same name again resumes."
         ),
     ] = None,
-    storage: StorageOption = DEFAULT_STORAGE,
+    storage: StorageOption = defaults.STORAGE,
     space: Annotated[
         Path | None, typer.Option(help="Search-space YAML [default: search_spaces/<stage>.yaml].")
     ] = None,
@@ -44,7 +42,7 @@ def tune_command(
         typer.Option(
             help="Finished trials each stage should hold; a resumed study counts its own."
         ),
-    ] = DEFAULT_TRIALS,
+    ] = defaults.TRIALS,
     timeout: Annotated[
         float | None, typer.Option(help="Stop starting trials after this many seconds in total.")
     ] = None,
@@ -52,12 +50,12 @@ def tune_command(
         float | None,
         typer.Option(
             help=f"Largest allowed fall of the metric below the baseline's, in the metric's own "
-            f"units [default: the study's, else {DEFAULT_DROP}, one point of accuracy]."
+            f"units [default: the study's, else {defaults.MAX_METRIC_DROP}, one point of accuracy]."
         ),
     ] = None,
     trial_timeout: Annotated[
         float, typer.Option(help="Seconds before one trial is stopped (it counts as a timeout).")
-    ] = 600.0,
+    ] = defaults.TRIAL_TIMEOUT_S,
     allow_other_hardware: Annotated[
         bool, typer.Option(help="Continue a study measured on a different machine.")
     ] = False,

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from autoaccel import defaults
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config
 from autoaccel.measure import Throughput
@@ -69,7 +70,7 @@ class Recommendation(BaseModel):
         return path
 
 
-def recommendation_path(study: str, root: Path = Path("studies")) -> Path:
+def recommendation_path(study: str, root: Path = defaults.STUDIES_DIR) -> Path:
     return root / study / FILE_NAME
 
 

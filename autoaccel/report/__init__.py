@@ -1,4 +1,4 @@
-"""Reports of stored studies, read back from the storage alone, and the list of them.
+"""Reports of stored studies, read back from the storage alone.
 
 Computing comes first: :func:`build_report` returns a :class:`ReportInfo` (plain data, also
 the json format). Renderers only read it: text for terminals, markdown with PNG plots
@@ -9,15 +9,6 @@ libraries load only when a plot is drawn.
 from __future__ import annotations
 
 from autoaccel.report._build import build_report
-from autoaccel.report._catalog import (
-    Deletion,
-    StageSummary,
-    StudySummary,
-    delete_study,
-    list_studies,
-    plan_deletion,
-    show_study,
-)
 from autoaccel.report._model import (
     SCHEMA_VERSION,
     Bottleneck,
@@ -48,7 +39,6 @@ __all__ = [
     "FORMATS",
     "SCHEMA_VERSION",
     "Bottleneck",
-    "Deletion",
     "FailureGroup",
     "HowToApply",
     "Importance",
@@ -58,21 +48,15 @@ __all__ = [
     "ReportInfo",
     "ReportTarget",
     "StageReport",
-    "StageSummary",
-    "StudySummary",
     "TrialRow",
     "WrittenReport",
     "build_report",
     "config_line",
-    "delete_study",
-    "list_studies",
     "make_report",
-    "plan_deletion",
     "print_text",
     "render",
     "render_text",
     "report_target",
-    "show_study",
     "summary_rows",
     "write_report",
 ]

@@ -7,8 +7,10 @@ import io
 from pathlib import Path
 from typing import Any
 
+from autoaccel import defaults
 from autoaccel.errors import ReportError
 from autoaccel.report._model import ReportInfo
+from autoaccel.study import StudyFolder
 
 FORMATS = ("text", "markdown", "html", "json")
 _BY_SUFFIX = {
@@ -19,8 +21,6 @@ _BY_SUFFIX = {
     ".htm": "html",
     ".json": "json",
 }
-# Formats a terminal cannot show go to a file beside the study's recommendation.
-_DEFAULT_FILES = {"html": "report.html", "markdown": "report.md"}
 TEXT_WIDTH = 100
 
 
@@ -38,7 +38,7 @@ class WrittenReport:
 
 
 def report_target(
-    study: str, format: str | None, output: Path | None, studies_dir: Path = Path("studies")
+    study: str, format: str | None, output: Path | None, studies_dir: Path = defaults.STUDIES_DIR
 ) -> ReportTarget:
     """The format (given, else from ``output``'s suffix, else text) and the file to write.
 
@@ -50,11 +50,11 @@ def report_target(
         format = _BY_SUFFIX.get(output.suffix.lower(), "text") if output else "text"
     if format not in FORMATS:
         raise ReportError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}.")
+    default = StudyFolder(study, studies_dir).report(format)
     if output is None:
-        default = _DEFAULT_FILES.get(format)
-        return ReportTarget(format, studies_dir / study / default if default else None)
+        return ReportTarget(format, default)
     if output.is_dir():
-        suggestion = output / (_DEFAULT_FILES.get(format) or f"report.{_suffix(format)}")
+        suggestion = output / (default.name if default else f"report.{_suffix(format)}")
         raise ReportError(f"-o {output} is a folder; name a file in it, such as {suggestion}.")
     if not output.parent.is_dir():
         raise ReportError(
@@ -70,7 +70,7 @@ def make_report(
     storage: Any,
     format: str | None = None,
     output: Path | None = None,
-    studies_dir: Path = Path("studies"),
+    studies_dir: Path = defaults.STUDIES_DIR,
 ) -> WrittenReport:
     """Build the report of ``study`` from ``storage`` and write it where
     :func:`report_target` says; text and json without ``output`` are left to the caller."""

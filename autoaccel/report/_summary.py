@@ -18,12 +18,6 @@ def config_line(rec: StageRecommendation) -> str:
     return ", ".join(f"{key}={value}" for key, value in values.items())
 
 
-def changed_knobs(rec: StageRecommendation, baseline: dict[str, object]) -> dict[str, object]:
-    """The knobs the recommendation sets differently from the baseline."""
-    values = rec.config.for_stage(rec.stage)
-    return {key: value for key, value in values.items() if baseline.get(key) != value}
-
-
 def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple[str, str]]:
     """Speedup with both spreads, metric against baseline, memory, MFU, and (unless a
     report shows them on their own) limits."""

@@ -1,15 +1,18 @@
-"""Studies: the Optuna search over knobs, its storage, resuming, and reading it back.
+"""Studies: the Optuna search over knobs, its storage, resuming, and reading it back;
+listing and deleting studies, and the folder of files kept beside them.
 
 The tuner's process alone talks to the storage; it never imports the user's code.
 """
 
 from __future__ import annotations
 
+from autoaccel.study._catalog import StageSummary, StudySummary, list_studies, show_study
+from autoaccel.study._delete import Deletion, delete_study, plan_deletion
+from autoaccel.study._folder import StudyFolder
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._space import SearchSpace, default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import StageStudy
 from autoaccel.study._storage import (
-    DEFAULT_STORAGE,
     open_storage,
     redact,
     stage_study_name,
@@ -22,32 +25,35 @@ from autoaccel.study._stored import (
     study_names,
 )
 from autoaccel.study._tune import (
-    DEFAULT_MAX_METRIC_DROP,
-    DEFAULT_TRIALS,
     TuneOptions,
     TuneResult,
     tune,
 )
 
 __all__ = [
-    "DEFAULT_MAX_METRIC_DROP",
-    "DEFAULT_STORAGE",
-    "DEFAULT_TRIALS",
     "STAGES",
+    "Deletion",
     "SearchSpace",
     "SilentProgress",
     "StageStudy",
+    "StageSummary",
+    "StudyFolder",
+    "StudySummary",
     "TuneOptions",
     "TuneProgress",
     "TuneResult",
     "default_space_path",
+    "delete_study",
     "fit_to",
+    "list_studies",
     "load_space",
     "load_stage",
     "load_stages",
     "open_storage",
+    "plan_deletion",
     "recommendation_of",
     "redact",
+    "show_study",
     "stage_study_name",
     "study_names",
     "tune",

@@ -13,6 +13,7 @@ import socket
 import warnings
 from typing import Any
 
+from autoaccel import defaults
 from autoaccel._version import __version__
 from autoaccel.errors import StudyError
 from autoaccel.knobs import Config, TaskFacts
@@ -74,83 +75,68 @@ def sampler(seed: int, trials: int) -> Any:
         )
 
 
-def open_stage_study(
-    storage: Any,
-    name: str,
-    stage: str,
-    *,
-    hardware: HardwareProfile,
-    facts: TaskFacts,
-    space: SearchSpace,
-    space_given: bool,
-    max_metric_drop: float | None,
-    default_metric_drop: float,
-    allow_other_hardware: bool,
-    seed: int,
-    trials: int,
-    notes: list[str],
-) -> StageStudy:
+@dataclasses.dataclass(frozen=True)
+class StageRequest:
+    """What a tuner brings to one stage's study: the machine and task it measures, the space
+    a new study searches, and the options that decide whether a stored one continues."""
+
+    name: str
+    stage: str
+    hardware: HardwareProfile
+    facts: TaskFacts
+    space: SearchSpace  # the effective space of a new study
+    space_given: bool  # the user named it: a resumed study must search the same one
+    max_metric_drop: float | None  # None: the stored one, else the default
+    allow_other_hardware: bool
+    seed: int
+    trials: int
+
+
+def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, list[str]]:
     """Create the stage's study, or load it and check it can be continued here.
 
-    ``space`` is the effective space for a new study; a resumed study keeps its stored one
-    (an explicitly given, different space is refused). Things the user should know go to
-    ``notes``.
+    A resumed study keeps its stored space (an explicitly given, different space is
+    refused). Returns the study and what the user should know about it.
     """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    name, stage, facts = request.name, request.stage, request.facts
     optuna_name = stage_study_name(name, stage)
     existing = {s.study_name for s in optuna.get_all_study_summaries(storage)}
     study = optuna.create_study(
         storage=storage,
         study_name=optuna_name,
         directions=["maximize", "maximize"],
-        sampler=sampler(seed, trials),
+        sampler=sampler(request.seed, request.trials),
         load_if_exists=True,
     )
-    if optuna_name not in existing:
-        drop = default_metric_drop if max_metric_drop is None else max_metric_drop
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.set_metric_names(["throughput", facts.metric_name])
-        attrs = {
-            ATTR_KIND: {"version": __version__, "study": name, "stage": stage},
-            "hardware": hardware.model_dump(mode="json"),
-            "fingerprint": hardware.fingerprint(),
-            "search_space": space.to_dict(),
-            "task": facts.model_dump(mode="json"),
-            "baseline": facts.baseline.model_dump(),
-            "max_metric_drop": drop,
-        }
-        for key, value in attrs.items():
-            study.set_user_attr(key, value)
-        return StageStudy(study, name, stage, space, facts.baseline, hardware, facts, drop)
-    return _resume(
-        study,
-        name,
-        stage,
-        hardware,
-        facts,
-        space,
-        space_given,
-        max_metric_drop,
-        allow_other_hardware,
-        notes,
+    if optuna_name in existing:
+        return _resume(study, request)
+    drop = defaults.MAX_METRIC_DROP if request.max_metric_drop is None else request.max_metric_drop
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(["throughput", facts.metric_name])
+    attrs = {
+        ATTR_KIND: {"version": __version__, "study": name, "stage": stage},
+        "hardware": request.hardware.model_dump(mode="json"),
+        "fingerprint": request.hardware.fingerprint(),
+        "search_space": request.space.to_dict(),
+        "task": facts.model_dump(mode="json"),
+        "baseline": facts.baseline.model_dump(),
+        "max_metric_drop": drop,
+    }
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
+    stage_study = StageStudy(
+        study, name, stage, request.space, facts.baseline, request.hardware, facts, drop
     )
+    return stage_study, []
 
 
-def _resume(
-    study: Any,
-    name: str,
-    stage: str,
-    hardware: HardwareProfile,
-    facts: TaskFacts,
-    space: SearchSpace,
-    space_given: bool,
-    max_metric_drop: float | None,
-    allow_other_hardware: bool,
-    notes: list[str],
-) -> StageStudy:
+def _resume(study: Any, request: StageRequest) -> tuple[StageStudy, list[str]]:
+    name, stage, hardware, facts = request.name, request.stage, request.hardware, request.facts
+    notes = []
     attrs = study.user_attrs
     if ATTR_KIND not in attrs or "search_space" not in attrs:
         raise StudyError(
@@ -159,7 +145,7 @@ def _resume(
         )
     stored_hw = HardwareProfile.model_validate(attrs["hardware"])
     if attrs.get("fingerprint") != hardware.fingerprint():
-        if not allow_other_hardware:
+        if not request.allow_other_hardware:
             raise StudyError(
                 f"study {name!r} was measured on {stored_hw.summary()} (fingerprint "
                 f"{attrs.get('fingerprint')}); this machine is {hardware.summary()} "
@@ -168,9 +154,11 @@ def _resume(
             )
         notes.append(f"continuing {name} ({stage}) on other hardware, as asked")
     stored_space = SearchSpace.from_dict(attrs["search_space"])
-    if space_given and (space.choices, space.ranges) != (stored_space.choices, stored_space.ranges):
+    given = request.space
+    same = (given.choices, given.ranges) == (stored_space.choices, stored_space.ranges)
+    if request.space_given and not same:
         raise StudyError(
-            f"study {name!r} searches a different {stage} space than {space.source} gives; "
+            f"study {name!r} searches a different {stage} space than {given.source} gives; "
             "Optuna cannot change the choices inside a study. Use a new --study name for the "
             "new space, or leave out --space to continue with the stored one."
         )
@@ -181,12 +169,13 @@ def _resume(
             "the earlier version"
         )
     drop = attrs.get("max_metric_drop", 0.0)
+    max_metric_drop = request.max_metric_drop
     if max_metric_drop is not None and max_metric_drop != drop:
         study.set_user_attr("max_metric_drop", max_metric_drop)
         notes.append(f"metric tolerance changed from {drop} to {max_metric_drop}")
         drop = max_metric_drop
     baseline = Config.model_validate(attrs["baseline"])
-    return StageStudy(
+    stage_study = StageStudy(
         study,
         name,
         stage,
@@ -197,6 +186,7 @@ def _resume(
         drop,
         attrs[ATTR_KIND]["version"],
     )
+    return stage_study, notes
 
 
 def tuner_identity() -> dict[str, Any]:

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from autoaccel import defaults
 from autoaccel.errors import StorageError
 
-DEFAULT_STORAGE = "sqlite:///studies/autoaccel.db"
 STAGE_SEPARATOR = ":"
 _SCHEMES = ("sqlite", "postgresql", "mysql")
 
@@ -51,7 +51,7 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     if scheme not in _SCHEMES:
         raise StorageError(
             f"storage URL {redact(url)!r} is not one autoaccel can use. Use "
-            f"{DEFAULT_STORAGE} (the default) or postgresql://USER:PASSWORD@HOST/DATABASE."
+            f"{defaults.STORAGE} (the default) or postgresql://USER:PASSWORD@HOST/DATABASE."
         )
     if scheme == "sqlite":
         _prepare_sqlite(url, create)

@@ -10,39 +10,40 @@ writes the recommendation so far.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autoaccel import knobs
+from autoaccel import defaults
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
-from autoaccel.runner import DEFAULT_TIMEOUT_S, TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.study._deploy_weights import weights_choice
 from autoaccel.study._first_guess import first_guess
+from autoaccel.study._floor import throughput_floor
+from autoaccel.study._folder import StudyFolder
+from autoaccel.study._oom_bound import out_of_memory_at
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._records import constraints, result_attrs, trial_values
+from autoaccel.study._repeats import earlier_trial
 from autoaccel.study._space import default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import (
+    StageRequest,
     StageStudy,
     is_stale,
     open_stage_study,
     tuner_identity,
 )
-from autoaccel.study._storage import DEFAULT_STORAGE, check_study_name, open_storage
+from autoaccel.study._storage import check_study_name, open_storage
 from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
 from autoaccel.task import ScriptTarget, resolve_script
 
-DEFAULT_TRIALS = 20
-DEFAULT_MAX_METRIC_DROP = 0.01
 STAGE_CHOICES = ("train", "deploy", "all")
 BASELINE_POLL_S = 2.0
-PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,16 +51,16 @@ class TuneOptions:
     """What ``autoaccel tune`` was asked to do; defaults match the command's."""
 
     study: str | None = None
-    storage: str = DEFAULT_STORAGE
+    storage: str = defaults.STORAGE
     space: Path | None = None
     stage: str = "all"
-    trials: int = DEFAULT_TRIALS
+    trials: int = defaults.TRIALS
     timeout_s: float | None = None
     max_metric_drop: float | None = None  # None: the study's stored one, else the default
-    trial_timeout_s: float = DEFAULT_TIMEOUT_S
+    trial_timeout_s: float = defaults.TRIAL_TIMEOUT_S
     allow_other_hardware: bool = False
     seed: int = 0
-    studies_dir: Path = Path("studies")
+    studies_dir: Path = defaults.STUDIES_DIR
 
     def check(self) -> None:
         if self.stage not in STAGE_CHOICES:
@@ -96,6 +97,34 @@ class _Interrupted(Exception):
     """Ctrl-C arrived during a stage; the stage already told its running trial."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Tuning:
+    """One call of :func:`tune`: what all its stages share, the seams to the outside world
+    included."""
+
+    name: str
+    storage: Any
+    target: ScriptTarget
+    facts: TaskFacts
+    hardware: HardwareProfile
+    options: TuneOptions
+    progress: TuneProgress
+    run: Callable[[TrialSpec, float], TrialResult]
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class StageRun:
+    """One stage of a :class:`Tuning`: its study, when it stops starting trials, and (deploy
+    stage) the trained weights its trials load."""
+
+    tuning: Tuning
+    study: StageStudy
+    deadline: float | None
+    weights: str | None
+
+
 def tune(
     script: str,
     options: TuneOptions = TuneOptions(),
@@ -105,15 +134,15 @@ def tune(
     hardware: HardwareProfile | None = None,
     inspect: Callable[[ScriptTarget], TaskFacts] = inspect_script,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> TuneResult:
     """Tune ``script``'s Task: each requested stage until it holds ``options.trials`` finished
     trials (a resumed study counts the ones it has), then write the recommendation.
 
-    ``run``, ``hardware``, ``inspect`` and ``clock`` are the seams to the outside world:
-    trial processes, the probe, the task's facts and time.
+    ``run``, ``hardware``, ``inspect``, ``clock`` and ``sleep`` are the seams to the outside
+    world: trial processes, the probe, the task's facts and time.
     """
     options.check()
-    progress = progress or SilentProgress()
     target = resolve_script(script)
     name = check_study_name(options.study or target.name)
     storage = open_storage(options.storage)
@@ -121,8 +150,19 @@ def tune(
         from autoaccel.probe import probe
 
         hardware = probe()
+    tuning = Tuning(
+        name=name,
+        storage=storage,
+        target=target,
+        facts=_task_facts(storage, name, target, inspect),
+        hardware=hardware,
+        options=options,
+        progress=progress or SilentProgress(),
+        run=run,
+        clock=clock,
+        sleep=sleep,
+    )
     stages = ["train", "deploy"] if options.stage == "all" else [options.stage]
-    facts = _task_facts(storage, name, target, inspect)
     deadline = clock() + options.timeout_s if options.timeout_s else None
     notes: list[str] = []
     interrupted = False
@@ -130,53 +170,19 @@ def tune(
         stage_deadline = None
         if deadline is not None:
             stage_deadline = clock() + (deadline - clock()) / (len(stages) - index)
-        stage_notes: list[str] = []
-        stage_study = open_stage_study(
-            storage,
-            name,
-            stage,
-            hardware=hardware,
-            facts=facts,
-            space=fit_to(
-                load_space(options.space or default_space_path(stage), stage),
-                hardware,
-                facts,
-                facts.baseline,
-            ),
-            space_given=options.space is not None,
-            max_metric_drop=options.max_metric_drop,
-            default_metric_drop=DEFAULT_MAX_METRIC_DROP,
-            allow_other_hardware=options.allow_other_hardware,
-            seed=options.seed,
-            trials=options.trials,
-            notes=stage_notes,
-        )
+        stage_study, stage_notes = open_stage_study(storage, _request(tuning, stage))
         for note in stage_notes:
-            progress.note(note)
+            tuning.progress.note(note)
         notes.extend(stage_notes)
         try:
-            weights = None
-            if stage == "deploy":
-                weights = _trained_weights(
-                    storage, name, target, facts, hardware, options, progress, run
-                )
-            _run_stage(
-                stage_study,
-                target,
-                hardware,
-                options,
-                progress,
-                run,
-                clock,
-                stage_deadline,
-                weights,
-            )
+            weights = _trained_weights(tuning) if stage == "deploy" else None
+            _run_stage(StageRun(tuning, stage_study, stage_deadline, weights))
         except _Interrupted:
             interrupted = True
             break
     stored = load_stages(storage, name)
     recommendation = recommendation_of(name, stored)
-    path = recommendation.write(options.studies_dir / name)
+    path = recommendation.write(StudyFolder(name, options.studies_dir).path)
     return TuneResult(
         name,
         recommendation,
@@ -184,6 +190,23 @@ def tune(
         interrupted,
         notes,
         {stage: s.records() for stage, s in stored.items()},
+    )
+
+
+def _request(tuning: Tuning, stage: str) -> StageRequest:
+    options, facts = tuning.options, tuning.facts
+    space = load_space(options.space or default_space_path(stage), stage)
+    return StageRequest(
+        name=tuning.name,
+        stage=stage,
+        hardware=tuning.hardware,
+        facts=facts,
+        space=fit_to(space, tuning.hardware, facts, facts.baseline),
+        space_given=options.space is not None,
+        max_metric_drop=options.max_metric_drop,
+        allow_other_hardware=options.allow_other_hardware,
+        seed=options.seed,
+        trials=options.trials,
     )
 
 
@@ -204,30 +227,22 @@ def _task_facts(
     return inspect(target)
 
 
-def _run_stage(
-    ss: StageStudy,
-    target: ScriptTarget,
-    hardware: HardwareProfile,
-    options: TuneOptions,
-    progress: TuneProgress,
-    run: Callable[[TrialSpec, float], TrialResult],
-    clock: Callable[[], float],
-    deadline: float | None,
-    weights: str | None,
-) -> None:
+def _run_stage(stage_run: StageRun) -> None:
+    tuning, ss = stage_run.tuning, stage_run.study
+    options, progress = tuning.options, tuning.progress
     study = ss.optuna_study
     identity = tuner_identity()
     _recover_stale_trials(ss, identity["host"], progress)
     if not study.trials:
         _enqueue(ss, ss.baseline, "baseline")
-        guess = first_guess(ss.space, hardware, ss.task, ss.baseline)
+        guess = first_guess(ss.space, tuning.hardware, ss.task, ss.baseline)
         if guess != ss.baseline:
             _enqueue(ss, guess, "first_guess")
     progress.stage_started(
         ss.stage, ss.finished_count(), options.trials, len(ss.space.grid(ss.baseline))
     )
     while ss.finished_count() < options.trials:
-        if deadline is not None and clock() >= deadline:
+        if stage_run.deadline is not None and tuning.clock() >= stage_run.deadline:
             progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
             return
         trial = study.ask()
@@ -238,23 +253,25 @@ def _run_stage(
         records = ss.records()
         baseline = baseline_of(records) if role != "baseline" else None
         if role != "baseline" and baseline is None:
-            baseline = _wait_for_baseline(ss, clock, options.trial_timeout_s)
+            baseline = _wait_for_baseline(stage_run)
         known = _known_outcome(records, config, ss.stage) if role == "search" else None
         if known is not None:
             result, attrs = known
         else:
             progress.trial_started(ss.stage, trial.number, role, config.for_stage(ss.stage))
+            # The baseline always runs to the end: every other trial is measured against it.
+            floor = throughput_floor(records, ss.max_metric_drop) if role != "baseline" else None
             spec = TrialSpec(
                 action=ss.stage,
-                script=target.spec,
+                script=tuning.target.spec,
                 config=config,
-                hardware=hardware,
+                hardware=tuning.hardware,
                 seed=options.seed,
-                weights_in=weights,
-                min_throughput=_floor(records, ss.max_metric_drop) if role != "baseline" else None,
+                weights_in=stage_run.weights,
+                min_throughput=floor,
             )
             try:
-                result = run(spec, options.trial_timeout_s)
+                result = tuning.run(spec, options.trial_timeout_s)
             except KeyboardInterrupt:
                 _tell_interrupted(ss, trial, config, role)
                 raise _Interrupted() from None
@@ -322,8 +339,11 @@ def _recover_stale_trials(ss: StageStudy, host: str, progress: TuneProgress) -> 
         )
 
 
-def _wait_for_baseline(ss: StageStudy, clock: Callable[[], float], limit_s: float) -> TrialRecord:
-    """The baseline may be running in another tuner sharing this study: wait for it."""
+def _wait_for_baseline(stage_run: StageRun) -> TrialRecord:
+    """The baseline may be running in another tuner sharing this study: wait for it, as
+    long as one trial may take."""
+    ss, clock = stage_run.study, stage_run.tuning.clock
+    limit_s = stage_run.tuning.options.trial_timeout_s
     end = clock() + limit_s
     while clock() < end:
         baseline = baseline_of(ss.records())
@@ -334,7 +354,7 @@ def _wait_for_baseline(ss: StageStudy, clock: Callable[[], float], limit_s: floa
                     f"{baseline.outcome}: {baseline.reason}"
                 )
             return baseline
-        time.sleep(BASELINE_POLL_S)
+        stage_run.tuning.sleep(BASELINE_POLL_S)
     raise StudyError(
         f"study {ss.name!r} ({ss.stage}) has no finished baseline trial after {limit_s:g} s; "
         "another tuner may still be running it. Try again later."
@@ -344,43 +364,25 @@ def _wait_for_baseline(ss: StageStudy, clock: Callable[[], float], limit_s: floa
 def _known_outcome(
     records: list[TrialRecord], config: Config, stage: str
 ) -> tuple[TrialResult, dict] | None:
-    """A result that needs no new trial process: an exact repeat of a finished trial, or a
-    batch size at or above one that ran out of memory in the same precision."""
-    same = knobs.STAGE_KNOBS[stage]
-    key = config.for_stage(stage)
-    for record in records:
-        if record.outcome == "interrupted" or record.config.for_stage(stage) != key:
-            continue
-        earlier = TrialResult(
-            outcome=record.outcome,  # type: ignore[arg-type]
-            reason=record.reason,
-            measurement=record.measurement,
-            traceback=record.traceback,
+    """A result that needs no new trial process: that of an earlier trial of the same
+    configuration, or out of memory below the batch size that already ran out."""
+    earlier = earlier_trial(records, config, stage)
+    if earlier is not None:
+        result = TrialResult(
+            outcome=earlier.outcome,  # type: ignore[arg-type]
+            reason=earlier.reason,
+            measurement=earlier.measurement,
+            traceback=earlier.traceback,
         )
-        return earlier, {"repeat_of": record.repeat_of or record.number, "duration_s": 0.0}
-    for record in records:
-        if (
-            record.outcome == "oom"
-            and "precision" in same
-            and record.config.precision == config.precision
-            and record.config.batch_size <= config.batch_size
-        ):
-            reason = (
-                f"not run: batch_size={record.config.batch_size} already ran out of memory "
-                f"with {config.precision} (trial {record.number})"
-            )
-            return TrialResult(outcome="oom", reason=reason), {"skipped": True}
+        return result, {"repeat_of": earlier.repeat_of or earlier.number, "duration_s": 0.0}
+    bound = out_of_memory_at(records, config, stage)
+    if bound is not None:
+        reason = (
+            f"not run: batch_size={bound.config.batch_size} already ran out of memory "
+            f"with {config.precision} (trial {bound.number})"
+        )
+        return TrialResult(outcome="oom", reason=reason), {"skipped": True}
     return None
-
-
-def _floor(records: list[TrialRecord], max_metric_drop: float) -> float | None:
-    """The throughput under which a trial cannot win: a fraction of the best feasible one.
-
-    Slow configurations (bf16 on a CPU without bf16 instructions runs 6x slower) then cost
-    seconds instead of a whole training budget.
-    """
-    best = recommend_stage(records, "", max_metric_drop)
-    return best.throughput.median * PRUNE_BELOW if best is not None else None
 
 
 def _best_speedup(records: list[TrialRecord], max_metric_drop: float) -> float | None:
@@ -400,47 +402,33 @@ def _baseline_failure(ss: StageStudy, result: TrialResult) -> str:
     )
 
 
-def _trained_weights(
-    storage: Any,
-    name: str,
-    target: ScriptTarget,
-    facts: TaskFacts,
-    hardware: HardwareProfile,
-    options: TuneOptions,
-    progress: TuneProgress,
-    run: Callable[[TrialSpec, float], TrialResult],
-) -> str:
+def _trained_weights(tuning: Tuning) -> str:
     """Weights for the deploy stage: the task trained with the train stage's recommendation
     (or its baseline when there is none), kept beside the study and reused while the
     script and configuration are unchanged."""
-    trained = load_stage(storage, name, "train")
-    recommended = (
-        recommend_stage(trained.records(), "train", trained.max_metric_drop)
-        if trained is not None
-        else None
+    options, facts = tuning.options, tuning.facts
+    trained = load_stage(tuning.storage, tuning.name, "train")
+    records, drop = (trained.records(), trained.max_metric_drop) if trained else ([], 0.0)
+    choice = weights_choice(records, drop, facts.baseline)
+    path = StudyFolder(tuning.name, options.studies_dir).weights(
+        choice.key(facts.script_sha256, options.seed)
     )
-    config = recommended.config if recommended is not None else facts.baseline
-    key = hashlib.sha256(
-        json.dumps([config.model_dump(), facts.script_sha256, options.seed]).encode()
-    ).hexdigest()[:12]
-    path = options.studies_dir / name / f"weights-{key}.pt"
     if path.exists():
         return str(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    which = "the train stage's recommendation" if recommended else "the baseline"
-    progress.note(f"deploy: training the model with {which} first")
+    tuning.progress.note(f"deploy: training the model with {choice.source} first")
     spec = TrialSpec(
         action="train",
-        script=target.spec,
-        config=config,
-        hardware=hardware,
+        script=tuning.target.spec,
+        config=choice.config,
+        hardware=tuning.hardware,
         seed=options.seed,
         weights_out=str(path),
     )
-    result = run(spec, options.trial_timeout_s)
+    result = tuning.run(spec, options.trial_timeout_s)
     if not result.ok or not path.exists():
         raise StudyError(
-            f"training the model for the deploy stage with {which} ended with "
+            f"training the model for the deploy stage with {choice.source} ended with "
             f"{result.outcome}: {result.reason}. Run autoaccel bench to investigate."
         )
     return str(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes import task_facts
 
 
 @pytest.mark.parametrize(
@@ -54,27 +55,16 @@ def test_bench_measures_and_prints_json(run_cli, tasks_dir) -> None:
 def test_a_failed_trial_is_printed_and_exits_1(run_cli, monkeypatch, cpu_profile, tasks_dir):
     import autoaccel.bench
     from autoaccel.bench import BenchResult
-    from autoaccel.knobs import Config, TaskFacts
+    from autoaccel.knobs import Config
     from autoaccel.runner import TrialResult
 
-    facts = TaskFacts(
-        name="tiny",
-        script="tiny.py",
-        script_sha256="0",
-        metric_name="accuracy",
-        baseline=Config(),
-        epochs=1.0,
-        parameters=1,
-        has_conv2d=False,
-        has_linear=True,
-        train_samples=512,
-        eval_samples=128,
-    )
     failed = TrialResult(outcome="oom", reason="OutOfMemoryError: CUDA out of memory.")
     monkeypatch.setattr(
         autoaccel.bench,
         "bench",
-        lambda *a, **k: BenchResult("tiny.py", "train", Config(), facts, cpu_profile, failed),
+        lambda *a, **k: BenchResult(
+            "tiny.py", "train", Config(), task_facts(), cpu_profile, failed
+        ),
     )
     result = run_cli("bench", str(tasks_dir / "tiny.py"))
     assert result.exit_code == 1

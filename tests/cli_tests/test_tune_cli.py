@@ -7,17 +7,7 @@ import json
 
 import optuna
 import pytest
-
-from autoaccel.cli import tune as tune_cli
-from autoaccel.cli._options import DEFAULT_STORAGE
-from autoaccel.study import DEFAULT_MAX_METRIC_DROP, DEFAULT_TRIALS
-from autoaccel.study import DEFAULT_STORAGE as STUDY_DEFAULT_STORAGE
-
-
-def test_cli_defaults_match_the_library() -> None:
-    assert tune_cli.DEFAULT_TRIALS == DEFAULT_TRIALS
-    assert tune_cli.DEFAULT_DROP == DEFAULT_MAX_METRIC_DROP
-    assert DEFAULT_STORAGE == STUDY_DEFAULT_STORAGE
+from fakes import tune_with_fakes
 
 
 @pytest.mark.parametrize(
@@ -56,14 +46,18 @@ def test_debug_env_shows_the_traceback(run_cli, tmp_path, monkeypatch) -> None:
 
 
 @pytest.fixture
-def fake_tune(monkeypatch, tasks_dir, cpu_profile, tmp_path):
+def fake_tune(monkeypatch, tmp_path):
     """The real tune() with a fake trial runner behind the CLI."""
-    from fake_trials_cli import fake_tune_call
-
     import autoaccel.study
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(autoaccel.study, "tune", fake_tune_call(cpu_profile, tasks_dir))
+    monkeypatch.setattr(
+        autoaccel.study,
+        "tune",
+        lambda script, options, progress=None: tune_with_fakes(
+            options, script=script, progress=progress
+        ),
+    )
 
 
 def test_prints_the_recommendation(run_cli, fake_tune, tasks_dir) -> None:

@@ -1,64 +1,34 @@
-"""Studies for report tests, built by the real tuner with a fake trial runner (no trial
-processes): the approach of tests/study_tests/conftest.py, with every kind of outcome."""
+"""Studies for report tests, built by the real tuner with the shared fakes (no trial
+processes): a pretend H100, and a model of the task in which every kind of outcome occurs."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-from autoaccel.knobs import Config, TaskFacts
-from autoaccel.measure import Measurement, Throughput
-from autoaccel.probe import Accelerator, CpuInfo, HardwareProfile, Software
-from autoaccel.runner import TrialResult, TrialSpec
-from autoaccel.study import TuneOptions, tune
+from fakes import FakeRunner, gpu_host, measurement, task_facts, tune_with_fakes
 
-TASKS = Path(__file__).parent.parent / "fixtures" / "tasks"
+from autoaccel.knobs import Config
+from autoaccel.measure import Measurement
+from autoaccel.probe import HardwareProfile
+from autoaccel.runner import TrialResult
+from autoaccel.study import TuneOptions
+
 PEAK_BF16 = 989e12
-GPU_MEMORY = 80 * 2**30
 
 
 def gpu_profile() -> HardwareProfile:
-    return HardwareProfile(
-        cpu=CpuInfo(model="Intel Xeon", arch="x86_64", usable_cores=8, cxx_compiler="/usr/bin/g++"),
-        accelerators=[
-            Accelerator(
-                kind="cuda",
-                name="NVIDIA H100 80GB HBM3",
-                compute_capability="9.0",
-                memory_total_bytes=GPU_MEMORY,
-                peak_flops={"bf16": PEAK_BF16, "fp16": PEAK_BF16, "tf32": 495e12, "fp32": 67e12},
-            )
-        ],
-        software=Software(
-            torch="2.11.0", cuda="13.0", triton="3.6.0", torchao="0.18.0", torch_pruning="1.6.0"
-        ),
-    )
+    peaks = {"bf16": PEAK_BF16, "fp16": PEAK_BF16, "tf32": 495e12, "fp32": 67e12}
+    return gpu_host("NVIDIA H100 80GB HBM3", "9.0", peak_flops=peaks, cores=8)
 
 
-def task_facts(name: str = "tiny") -> TaskFacts:
-    return TaskFacts(
-        name=name,
-        script=str(TASKS / "tiny.py"),
-        script_sha256="abc",
-        metric_name="accuracy",
-        baseline=Config(batch_size=64),
-        epochs=10.0,
-        parameters=100,
-        has_conv2d=True,
-        has_linear=True,
-        train_samples=16384,
-        eval_samples=4096,
-    )
-
-
-def measurement(stage: str, rate: float, metric: float, config: Config) -> Measurement:
+def gpu_measurement(stage: str, rate: float, metric: float, config: Config) -> Measurement:
     flops_per_sample = 3e9
     peak = PEAK_BF16 if config.precision in ("bf16", "fp16") else 67e12
-    return Measurement(
-        stage=stage,
-        throughput=Throughput.from_windows([rate * 0.97, rate, rate * 1.01, rate * 1.03]),
-        metric=metric,
-        metric_name="accuracy",
+    return measurement(
+        stage,
+        rate,
+        metric,
+        spread=(0.97, 1.0, 1.01, 1.03),
         warmup_s=0.5,
         first_step_s=0.2,
         timed_steps=40,
@@ -91,26 +61,8 @@ def varied_model(config: Config, stage: str) -> TrialResult:
         rate *= (1.0 + config.pruning_ratio) * (1.5 if config.quantization != "none" else 1.0)
         metric -= config.pruning_ratio / 20
     return TrialResult(
-        outcome="ok", measurement=measurement(stage, rate, metric, config), duration_s=2.0
+        outcome="ok", measurement=gpu_measurement(stage, rate, metric, config), duration_s=2.0
     )
-
-
-@dataclasses.dataclass
-class FakeRunner:
-    """Answers with ``varied_model``; the ``interrupt_at``-th trial is stopped by Ctrl-C."""
-
-    interrupt_at: int | None = None
-    calls: int = 0
-
-    def __call__(self, spec: TrialSpec, timeout_s: float) -> TrialResult:
-        if spec.weights_out:
-            Path(spec.weights_out).write_bytes(b"weights")
-            return varied_model(spec.config or Config(), "train")
-        self.calls += 1
-        if self.calls == self.interrupt_at:
-            raise KeyboardInterrupt
-        stage = "train" if spec.action == "train" else "deploy"
-        return varied_model(spec.config or Config(), stage)
 
 
 def build_study(
@@ -132,15 +84,9 @@ def build_study(
         trials=trials,
         studies_dir=root / "studies",
     )
-    facts = task_facts(name)
-    for runner in (FakeRunner(interrupt_at=interrupt_at), FakeRunner()):
-        tune(
-            str(TASKS / "tiny.py"),
-            options,
-            run=runner,
-            hardware=hardware or gpu_profile(),
-            inspect=lambda target: facts,
-        )
+    facts = task_facts(name=name, has_conv2d=True, eval_samples=4096)
+    for runner in (FakeRunner(varied_model, interrupt_at), FakeRunner(varied_model)):
+        tune_with_fakes(options, runner, facts=facts, hardware=hardware or gpu_profile())
         if interrupt_at is None:
             break
     return storage

@@ -7,7 +7,7 @@ import json
 import optuna
 import pytest
 
-from autoaccel.report import list_studies, plan_deletion
+from autoaccel.study import list_studies, plan_deletion
 
 
 def test_list(run_cli, study_here) -> None:

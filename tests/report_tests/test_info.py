@@ -6,7 +6,8 @@ import json
 
 import optuna
 import pytest
-from report_fakes import GPU_MEMORY, PEAK_BF16
+from fakes import GPU_MEMORY
+from report_fakes import PEAK_BF16
 
 from autoaccel.errors import StorageError
 from autoaccel.knobs import Config

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fake_trials import measurement
+from fakes import measurement
 
 from autoaccel.knobs import Config
 from autoaccel.recommend import TrialRecord

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import optuna
 import pytest
+from fakes import task_facts
 
 from autoaccel.errors import SearchSpaceError
 from autoaccel.knobs import Config
@@ -69,22 +70,7 @@ def test_one_file_may_hold_both_stages(tmp_path) -> None:
 
 
 def test_fit_drops_what_the_cpu_cannot_run_and_keeps_the_baseline(cpu_profile) -> None:
-
-    from autoaccel.knobs import TaskFacts
-
-    facts = TaskFacts(
-        name="t",
-        script="/t.py",
-        script_sha256="0",
-        metric_name="accuracy",
-        baseline=Config(batch_size=48),
-        epochs=1.0,
-        parameters=1,
-        has_conv2d=False,
-        has_linear=True,
-        train_samples=8192,
-        eval_samples=512,
-    )
+    facts = task_facts(baseline=Config(batch_size=48), epochs=1.0, train_samples=8192)
     space = fit_to(
         load_space(default_space_path("train"), "train"), cpu_profile, facts, facts.baseline
     )

@@ -8,7 +8,7 @@ import math
 
 import optuna
 import pytest
-from fake_trials import FakeRunner, default_model
+from fakes import FakeRunner, default_model
 
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
 from autoaccel.knobs import Config
@@ -162,21 +162,13 @@ def test_changed_script_is_noted(tune_fake, options, facts) -> None:
 
 
 def test_ctrl_c_keeps_finished_trials_and_queues_the_stopped_one(tune_fake, options) -> None:
-    calls = []
-
-    def model(config: Config, stage: str) -> TrialResult:
-        calls.append(config)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return default_model(config, stage)
-
-    result, _ = tune_fake(options, FakeRunner(model))
+    result, stopping = tune_fake(options, FakeRunner(interrupt_at=4))
     assert result.interrupted
     trials = stage_trials(options)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     assert result.recommendation.stages["train"].finished_trials == len(complete) >= 3
     (failed,) = [t for t in trials if t.state.name == "FAIL"]
-    stopped = calls[3]
+    stopped = stopping.configs("train")[3]
     assert failed.user_attrs["outcome"] == "interrupted"
     assert Config.model_validate(failed.user_attrs["config"]) == stopped
     (waiting,) = [t for t in trials if t.state.name == "WAITING"]  # queued to run again
@@ -195,6 +187,74 @@ def test_time_budget_stops_starting_trials(tune_fake, options) -> None:
 
     _, runner = tune_fake(dataclasses.replace(options, trials=50, timeout_s=60), clock=clock)
     assert 1 <= len(runner.configs("train")) < 10
+
+
+def start_baseline_elsewhere(options: TuneOptions, facts, hardware):
+    """The stage's study, its baseline trial running in a tuner on another machine."""
+    from autoaccel.study import default_space_path, fit_to, load_space, open_storage
+    from autoaccel.study._stage_study import StageRequest, open_stage_study
+
+    space = load_space(default_space_path("train"), "train")
+    request = StageRequest(
+        name="tiny",
+        stage="train",
+        hardware=hardware,
+        facts=facts,
+        space=fit_to(space, hardware, facts, facts.baseline),
+        space_given=False,
+        max_metric_drop=None,
+        allow_other_hardware=False,
+        seed=0,
+        trials=options.trials,
+    )
+    stage_study, _ = open_stage_study(open_storage(options.storage), request)
+    study = stage_study.optuna_study
+    study.enqueue_trial(stage_study.space.params_for(facts.baseline))
+    trial = study.ask()
+    attrs = {
+        "host": "elsewhere",
+        "pid": 1,
+        "role": "baseline",
+        "config": facts.baseline.model_dump(),
+    }
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)
+    return study, trial
+
+
+def test_a_baseline_running_elsewhere_is_waited_for(tune_fake, options, facts, cpu_profile):
+    from autoaccel.study._records import result_attrs, trial_values
+
+    study, baseline = start_baseline_elsewhere(options, facts, cpu_profile)
+    now, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+        if len(slept) == 2:  # the other tuner finishes the baseline
+            result = default_model(facts.baseline, "train")
+            for key, value in result_attrs(result).items():
+                baseline.set_user_attr(key, value)
+            study.tell(baseline, trial_values(result))
+
+    options = dataclasses.replace(options, trials=3)
+    result, runner = tune_fake(options, clock=lambda: now[0], sleep=sleep)
+    assert slept == [2.0, 2.0]
+    assert result.records["train"][0].role == "baseline"
+    assert facts.baseline not in runner.configs("train")  # measured once, elsewhere
+
+
+def test_a_baseline_that_never_finishes_is_an_error(tune_fake, options, facts, cpu_profile):
+    start_baseline_elsewhere(options, facts, cpu_profile)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    options = dataclasses.replace(options, trials=3, trial_timeout_s=10.0)
+    with pytest.raises(StudyError, match="no finished baseline trial after 10 s"):
+        tune_fake(options, clock=lambda: now[0], sleep=sleep)
+    assert now[0] == 10.0  # waited as long as one trial may take, without sleeping
 
 
 def test_deploy_trains_weights_once_with_the_train_recommendation(tune_fake, options) -> None:

@@ -1,0 +1,90 @@
+"""Deleting a study: its Optuna studies and the files autoaccel wrote for it.
+
+Deleting is planned first (what exactly would go), so the command can show the plan and
+ask before anything is touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from autoaccel import defaults
+from autoaccel.errors import StorageError
+from autoaccel.study._folder import StudyFolder
+from autoaccel.study._storage import open_storage, redact, stage_study_name
+from autoaccel.study._stored import STAGES, study_names
+
+
+@dataclasses.dataclass(frozen=True)
+class Deletion:
+    """What deleting a study removes: its Optuna studies and autoaccel's own files."""
+
+    storage: str
+    study: str
+    optuna_studies: list[str]
+    trials: int
+    files: list[Path]
+    folder: StudyFolder
+
+
+def plan_deletion(storage: str, study: str, studies_dir: Path = defaults.STUDIES_DIR) -> Deletion:
+    """What :func:`delete_study` would remove; nothing is changed. A study that is not in
+    ``storage`` is a :class:`StorageError` naming the ones that are."""
+    import optuna
+
+    handle = open_storage(storage, create=False)
+    wanted = {stage_study_name(study, stage) for stage in STAGES}
+    found = [
+        s
+        for s in optuna.get_all_study_summaries(handle, include_best_trial=False)
+        if s.study_name in wanted
+    ]
+    if not found:
+        known = study_names(handle)
+        hint = f" Studies here: {', '.join(known)}." if known else " This storage has none."
+        raise StorageError(
+            f"no study named {study!r} in {redact(storage)}; nothing was deleted.{hint}"
+        )
+    folder = StudyFolder(study, studies_dir)
+    return Deletion(
+        storage=storage,
+        study=study,
+        optuna_studies=sorted(s.study_name for s in found),
+        trials=sum(s.n_trials for s in found),
+        # A study name is never a path: files outside the studies folder are out of reach.
+        files=folder.own_files() if Path(study).name == study else [],
+        folder=folder,
+    )
+
+
+def delete_study(deletion: Deletion) -> list[str]:
+    """Remove what ``deletion`` lists; returns what was removed, in words."""
+    import optuna
+
+    handle = open_storage(deletion.storage, create=False)
+    removed = []
+    for name in deletion.optuna_studies:
+        try:
+            optuna.delete_study(study_name=name, storage=handle)
+        except KeyError:
+            continue  # deleted meanwhile, by another process
+        removed.append(f"Optuna study {name}")
+    for path in deletion.files:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise StorageError(
+                f"deleted {', '.join(removed)}, but cannot delete {path}: {error.strerror}."
+            ) from None
+        removed.append(str(path))
+    # Folders go only when nothing else is left in them: other files are the user's.
+    for folder in deletion.folder.own_folders():
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
+        removed.append(f"{folder}/")
+    return removed

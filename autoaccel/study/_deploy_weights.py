@@ -1,0 +1,40 @@
+"""Choosing the trained weights the deploy stage measures: the model trained with the
+train stage's recommendation, or with the task's baseline when there is none yet."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+
+from autoaccel.knobs import Config
+from autoaccel.recommend import TrialRecord, recommend_stage
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightsChoice:
+    """The configuration to train the deploy stage's model with, and where it came from."""
+
+    config: Config
+    recommended: bool  # False: the baseline, the train stage having no recommendation
+
+    @property
+    def source(self) -> str:
+        return "the train stage's recommendation" if self.recommended else "the baseline"
+
+    def key(self, script_sha256: str, seed: int) -> str:
+        """Names the weights: the same key while the script, configuration and seed stay."""
+        identity = [self.config.model_dump(), script_sha256, seed]
+        return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:12]
+
+
+def weights_choice(
+    train_records: Sequence[TrialRecord], max_metric_drop: float, baseline: Config
+) -> WeightsChoice:
+    """The train stage's recommendation from its records (none stored: pass no records),
+    else ``baseline``."""
+    recommended = recommend_stage(train_records, "train", max_metric_drop)
+    if recommended is None:
+        return WeightsChoice(baseline, recommended=False)
+    return WeightsChoice(recommended.config, recommended=True)

@@ -1,0 +1,21 @@
+"""The early-stop floor: the throughput under which a trial cannot win.
+
+A trial process stops once its timed windows show it below the floor, so a slow
+configuration (bf16 on a CPU without bf16 instructions runs 6x slower) costs seconds
+instead of a whole training budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autoaccel.recommend import TrialRecord, recommend_stage
+
+PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
+
+
+def throughput_floor(records: Sequence[TrialRecord], max_metric_drop: float) -> float | None:
+    """A fraction of the best feasible throughput in ``records``; None before the baseline
+    has finished."""
+    best = recommend_stage(records, "", max_metric_drop)
+    return best.throughput.median * PRUNE_BELOW if best is not None else None

@@ -1,0 +1,61 @@
+"""The studies folder: the files autoaccel writes beside a study's storage, and their names.
+
+``studies/<study>/`` holds the recommendation, the trained weights the deploy stage
+measures, and the reports written to files. Whoever reads or writes one asks a
+:class:`StudyFolder` where it goes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from autoaccel import defaults
+from autoaccel.recommend import FILE_NAME
+
+# Formats a terminal cannot show go to a file beside the recommendation.
+REPORT_FILES = {"html": "report.html", "markdown": "report.md"}
+# The markdown report keeps its plots in a folder named after it: report.md, report_files/.
+REPORT_PLOTS = "report_files"
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyFolder:
+    """``root/<study>/``: where autoaccel's own files of one study live."""
+
+    study: str
+    root: Path = defaults.STUDIES_DIR
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.study
+
+    @property
+    def recommendation(self) -> Path:
+        return self.path / FILE_NAME
+
+    def weights(self, key: str) -> Path:
+        """The trained weights for the deploy stage, ``key`` naming how they were trained."""
+        return self.path / f"weights-{key}.pt"
+
+    def report(self, format: str) -> Path | None:
+        """Where a report in ``format`` goes by default; None: standard output."""
+        name = REPORT_FILES.get(format)
+        return self.path / name if name else None
+
+    def own_files(self) -> list[Path]:
+        """The files in the folder that autoaccel wrote (a user's own files are not)."""
+        folder = self.path
+        if not folder.is_dir():
+            return []
+        names = [FILE_NAME, *REPORT_FILES.values()]
+        files = [folder / name for name in names if (folder / name).is_file()]
+        files += sorted(folder.glob("weights-*.pt"))
+        plots = folder / REPORT_PLOTS
+        if plots.is_dir():
+            files += sorted(p for p in plots.glob("*.png") if p.is_file())
+        return files
+
+    def own_folders(self) -> list[Path]:
+        """Folders autoaccel made, innermost first: removed only once they are empty."""
+        return [self.path / REPORT_PLOTS, self.path]
