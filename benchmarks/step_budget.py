@@ -47,7 +47,8 @@ def main() -> None:
             values = [metrics[factor, s] for s in args.seeds]
             drop = statistics.mean(metrics[first, s] - metrics[factor, s] for s in args.seeds)
             shown = " ".join(f"{v:.4f}" for v in values)
-            print(f"  {factor:>6}  {base * factor:>5}  {steps[factor]:>5}  {shown:<26}  {drop:+.4f}")
+            row = f"{factor:>6}  {base * factor:>5}  {steps[factor]:>5}  {shown:<26}"
+            print(f"  {row}  {drop:+.4f}")
 
 
 if __name__ == "__main__":

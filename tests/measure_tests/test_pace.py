@@ -27,9 +27,9 @@ def test_a_short_epoch_is_timed_whole_from_the_second_one_on(tiny, cpu_profile) 
 
 def test_a_long_epoch_is_timed_inside_it_and_says_so(tiny, cpu_profile) -> None:
     # A span limit far under one epoch: the span cannot hold a boundary.
+    per_epoch = len(tiny.train_data) // 16
     pace = measure_pace(tiny, Config(batch_size=16), cpu_profile, min_span_s=0.01, max_span_s=1e-6)
-    assert pace.throughput.boundaries == 0
-    assert pace.timed_steps >= 8
+    assert 8 <= pace.timed_steps < per_epoch
     assert "not in it" in pace.notes[0]
 
 
