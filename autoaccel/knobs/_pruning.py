@@ -8,19 +8,35 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from autoaccel.knobs._knob import Knob
+
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
+    from autoaccel.knobs._knob import Stage
     from autoaccel.probe import HardwareProfile
 
-NAME = "pruning_ratio"
+
+class PruningRatio(Knob):
+    """The share of channels removed from the trained model, first of the deploy steps,
+    followed by a short fine-tune."""
+
+    name = "pruning_ratio"
+    values = float
+    field = Field(default=0.0, ge=0.0, le=0.9)
+    stages = ("deploy",)
+    ranged = True
+
+    def refusal(
+        self, value: float, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        if value > 0 and not hw.software.torch_pruning:
+            return "pruning needs the torch-pruning package (pip install torch-pruning)"
+        return None
 
 
-def refusal(
-    value: float, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
-) -> str | None:
-    if value > 0 and not hw.software.torch_pruning:
-        return "pruning needs the torch-pruning package (pip install torch-pruning)"
-    return None
+KNOB = PruningRatio()
 
 
 def apply(model: Any, ratio: float, example_inputs: Any) -> Any:
