@@ -1,6 +1,7 @@
 """Acceleration knobs: one module per technique, each a :class:`Knob` saying which values
 it takes and which the hardware can run (``refusal``), with the functions that apply it.
-``KNOBS`` lists them all. Nothing here knows about Optuna.
+``KNOBS`` lists them all; ``TRAIN`` and ``DEPLOY`` are the steps each stage applies, in
+order. Nothing here knows about Optuna.
 
 Importing this package does not import torch; the apply functions import it when called.
 """
@@ -29,7 +30,8 @@ from autoaccel.knobs._config import (
 )
 from autoaccel.knobs._facts import TaskFacts
 from autoaccel.knobs._knob import Knob, Stage
-from autoaccel.knobs._registry import KNOBS
+from autoaccel.knobs._registry import DEPLOY, KNOBS, TRAIN
+from autoaccel.knobs._steps import CallStep, InputStep, ModelStep, Placement, StageSteps
 
 if TYPE_CHECKING:
     from autoaccel.probe import HardwareProfile
@@ -43,13 +45,20 @@ pruning = _pruning
 quantization = _quantization
 
 __all__ = [
+    "DEPLOY",
     "DEPLOY_KNOBS",
     "KNOBS",
     "STAGE_KNOBS",
+    "TRAIN",
     "TRAIN_KNOBS",
+    "CallStep",
     "Config",
+    "InputStep",
     "Knob",
+    "ModelStep",
+    "Placement",
     "Stage",
+    "StageSteps",
     "TaskFacts",
     "batch_size",
     "channels_last",

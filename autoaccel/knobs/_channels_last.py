@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from autoaccel.knobs._knob import Knob
+from autoaccel.knobs._steps import InputStep, ModelStep
 
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
@@ -56,3 +57,21 @@ def apply_to_inputs(inputs: Any, enabled: bool) -> Any:
     if isinstance(inputs, (tuple, list)):
         return type(inputs)(convert(value) for value in inputs)
     return convert(inputs)
+
+
+CHANNELS_LAST = ModelStep(
+    "channels_last",
+    lambda model, config, placement: apply_to_model(model, config.channels_last),
+    lambda config: (
+        ["model = knobs.channels_last.apply_to_model(model, True)"] if config.channels_last else []
+    ),
+)
+CHANNELS_LAST_INPUTS = InputStep(
+    "channels_last_inputs",
+    lambda inputs, config: apply_to_inputs(inputs, config.channels_last),
+    lambda config: (
+        ["inputs = knobs.channels_last.apply_to_inputs(inputs, True)"]
+        if config.channels_last
+        else []
+    ),
+)

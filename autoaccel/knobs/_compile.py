@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from autoaccel.knobs._knob import Knob
+from autoaccel.knobs._steps import ModelStep
 
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
@@ -51,3 +53,14 @@ def apply(model: Any, mode: str) -> Any:
     import torch
 
     return torch.compile(model, mode=mode)
+
+
+COMPILE = ModelStep(
+    "compile",
+    lambda model, config, placement: apply(model, config.compile),
+    lambda config: (
+        [f"model = knobs.compile.apply(model, {json.dumps(config.compile)})"]
+        if config.compile != "off"
+        else []
+    ),
+)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from autoaccel.knobs._knob import Knob
+from autoaccel.knobs._steps import CallStep, ModelStep, Placement
 
 if TYPE_CHECKING:
+    from autoaccel.knobs._config import Config
     from autoaccel.knobs._facts import TaskFacts
     from autoaccel.knobs._knob import Stage
     from autoaccel.probe import HardwareProfile
@@ -73,3 +76,28 @@ def grad_scaler(value: str, device_type: str) -> Any:
     import torch
 
     return torch.amp.GradScaler(device_type, enabled=value == "fp16")
+
+
+def _set_flags(model: Any, config: Config, placement: Placement) -> Any:
+    set_matmul_flags(config.precision)
+    return model
+
+
+def _flags_code(config: Config) -> list[str]:
+    # Every process sets the flags (an earlier configuration's tf32 must not leak into the
+    # next); a user's fresh process has the defaults, so the code names only tf32.
+    return ['knobs.precision.set_matmul_flags("tf32")'] if config.precision == "tf32" else []
+
+
+def _autocast(config: Config, device_type: str) -> contextlib.AbstractContextManager[Any]:
+    return autocast(config.precision, device_type)
+
+
+def _autocast_code(config: Config) -> list[str]:
+    if AUTOCAST_DTYPE[config.precision] is None:
+        return []
+    return [f"with knobs.precision.autocast({json.dumps(config.precision)}, device.type):"]
+
+
+MATMUL_FLAGS = ModelStep("matmul_flags", _set_flags, _flags_code)
+AUTOCAST = CallStep("autocast", _autocast, _autocast_code)

@@ -6,11 +6,13 @@ torch.ao's fbgemm path is faster, and the other way round elsewhere. Trials meas
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from autoaccel.knobs._knob import Knob
+from autoaccel.knobs._steps import ModelStep
 
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
@@ -80,3 +82,14 @@ def apply(model: Any, value: str) -> Any:
     }
     tq.quantize_(model, configs[value]())
     return model
+
+
+QUANTIZE = ModelStep(
+    "quantize",
+    lambda model, config, placement: apply(model, config.quantization),
+    lambda config: (
+        [f"model = knobs.quantization.apply(model, {json.dumps(config.quantization)})"]
+        if config.quantization != "none"
+        else []
+    ),
+)
