@@ -172,12 +172,11 @@ class TrainingRun:
         self.config = config
         self.device = device
         seed_everything(seed)
-        knobs.precision.set_matmul_flags(config.precision)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        model = (task.model() if model is None else model).to(device)
-        self.model = knobs.channels_last.apply_to_model(model, config.channels_last)
-        self.model.train()
+        placement = knobs.Placement(device, training=True)
+        model = task.model() if model is None else model
+        self.model = knobs.TRAIN.build_module(model, config, placement)
         self.optimizer = task.optimizer(self.model.parameters())
         baseline = task.baseline
         assert isinstance(baseline, Config)
@@ -186,7 +185,7 @@ class TrainingRun:
             knobs.batch_size.lr_factor(config.batch_size, baseline.batch_size, task.lr_scaling),
         )
         self.scaler = knobs.precision.grad_scaler(config.precision, device.type)
-        self.step_model = knobs.compile.apply(self.model, config.compile)
+        self.step_model = knobs.TRAIN.build_served(self.model, config, placement)
         # drop_last keeps every step the same shape: compiled graphs and CUDA graphs are
         # not rebuilt for a ragged last batch, and step times compare.
         self.loader = knobs.loader.build(
@@ -217,14 +216,15 @@ class TrainingRun:
         """``(inputs, targets)`` on the device, inputs in the configured memory format."""
         inputs, targets = self.task.split(batch)
         non_blocking = self.config.pin_memory
-        inputs = to_device(inputs, self.device, non_blocking)
-        inputs = knobs.channels_last.apply_to_inputs(inputs, self.config.channels_last)
+        inputs = knobs.TRAIN.prepare_inputs(
+            to_device(inputs, self.device, non_blocking), self.config
+        )
         return inputs, to_device(targets, self.device, non_blocking)
 
     def step(self, inputs: Any, targets: Any) -> torch.Tensor:
         """One optimizer step; returns the detached loss (no host sync)."""
         self.optimizer.zero_grad(set_to_none=True)
-        with knobs.precision.autocast(self.config.precision, self.device.type):
+        with knobs.TRAIN.around_call(self.config, self.device.type):
             outputs = call_model(self.step_model, inputs)
             loss = self.task.loss(outputs, targets)
         self.scaler.scale(loss).backward()

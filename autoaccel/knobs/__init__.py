@@ -1,5 +1,7 @@
-"""Acceleration knobs: one module per technique, each saying which values the hardware can
-run (``refusal``) and how the value is applied. Nothing here knows about Optuna.
+"""Acceleration knobs: one module per technique, each a :class:`Knob` saying which values
+it takes and which the hardware can run (``refusal``), with the functions that apply it.
+``KNOBS`` lists them all; ``TRAIN`` and ``DEPLOY`` are the steps each stage applies, in
+order. Nothing here knows about Optuna.
 
 Importing this package does not import torch; the apply functions import it when called.
 """
@@ -22,12 +24,14 @@ from autoaccel.knobs._config import (
     STAGE_KNOBS,
     TRAIN_KNOBS,
     Config,
-    Stage,
     config_from_dict,
     describe_validation_error,
     read_json_argument,
 )
 from autoaccel.knobs._facts import TaskFacts
+from autoaccel.knobs._knob import Knob, Stage
+from autoaccel.knobs._registry import DEPLOY, KNOBS, TRAIN
+from autoaccel.knobs._steps import CallStep, InputStep, ModelStep, Placement, StageSteps
 
 if TYPE_CHECKING:
     from autoaccel.probe import HardwareProfile
@@ -41,11 +45,20 @@ pruning = _pruning
 quantization = _quantization
 
 __all__ = [
+    "DEPLOY",
     "DEPLOY_KNOBS",
+    "KNOBS",
     "STAGE_KNOBS",
+    "TRAIN",
     "TRAIN_KNOBS",
+    "CallStep",
     "Config",
+    "InputStep",
+    "Knob",
+    "ModelStep",
+    "Placement",
     "Stage",
+    "StageSteps",
     "TaskFacts",
     "batch_size",
     "channels_last",
@@ -53,6 +66,7 @@ __all__ = [
     "compile",
     "config_from_dict",
     "describe_validation_error",
+    "knob",
     "loader",
     "precision",
     "pruning",
@@ -61,14 +75,12 @@ __all__ = [
     "refusals",
 ]
 
-_SINGLE = {
-    _batch_size.NAME: _batch_size,
-    _precision.NAME: _precision,
-    _channels_last.NAME: _channels_last,
-    _compile.NAME: _compile,
-    _pruning.NAME: _pruning,
-    _quantization.NAME: _quantization,
-}
+_BY_NAME = {each.name: each for each in KNOBS}
+
+
+def knob(name: str) -> Knob:
+    """The knob that sets the ``Config`` field ``name``."""
+    return _BY_NAME[name]
 
 
 def choice_refusal(
@@ -76,15 +88,15 @@ def choice_refusal(
     value: Any,
     hw: HardwareProfile,
     facts: TaskFacts | None = None,
-    stage: str = "train",
+    stage: Stage = "train",
 ) -> str | None:
     """Why knob ``name`` cannot take ``value`` in ``stage`` on ``hw`` for this task, or None."""
-    if name in _loader.NAMES:
-        return _loader.refusal(name, value, hw, facts, stage)
-    return _SINGLE[name].refusal(value, hw, facts, stage)
+    return _BY_NAME[name].refusal(value, hw, facts, stage)
 
 
-def refusals(config: Config, hw: HardwareProfile, facts: TaskFacts | None, stage: str) -> list[str]:
+def refusals(
+    config: Config, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+) -> list[str]:
     """Every reason ``config`` cannot run in ``stage`` on ``hw``; empty when it can."""
     reasons = []
     for name in STAGE_KNOBS[stage]:

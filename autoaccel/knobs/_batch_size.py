@@ -8,32 +8,47 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from autoaccel.knobs._knob import Knob
+
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
+    from autoaccel.knobs._knob import Stage
     from autoaccel.probe import HardwareProfile
-
-NAME = "batch_size"
 
 LR_SCALING_RULES = ("none", "linear", "sqrt")
 MIN_STEPS = 12  # fewer steps in the training budget leave nothing to time after warm-up
 
 
-def refusal(
-    value: int, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
-) -> str | None:
-    if facts is None:
+class BatchSize(Knob):
+    """Samples per step: the training loader's batches (learning rate scaled to follow) in
+    the train stage, the batches served to the model in the deploy stage."""
+
+    name = "batch_size"
+    values = int
+    field = Field(default=32, ge=1, le=1 << 20)
+    stages = ("train", "deploy")
+
+    def refusal(
+        self, value: int, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        if facts is None:
+            return None
+        if stage == "deploy":
+            if value > facts.eval_samples:
+                return f"batch_size={value} is larger than the {facts.eval_samples} eval samples"
+            return None
+        steps = int(facts.epochs * (facts.train_samples // value))
+        if steps < MIN_STEPS:
+            return (
+                f"batch_size={value} leaves {steps} steps in the task's training budget, too "
+                f"few to measure (at least {MIN_STEPS}); raise Task.epochs to try it"
+            )
         return None
-    if stage == "deploy":
-        if value > facts.eval_samples:
-            return f"batch_size={value} is larger than the {facts.eval_samples} eval samples"
-        return None
-    steps = int(facts.epochs * (facts.train_samples // value))
-    if steps < MIN_STEPS:
-        return (
-            f"batch_size={value} leaves {steps} steps in the task's training budget, too few "
-            f"to measure (at least {MIN_STEPS}); raise Task.epochs to try it"
-        )
-    return None
+
+
+KNOB = BatchSize()
 
 
 def lr_factor(batch_size: int, baseline_batch_size: int, rule: str) -> float:

@@ -4,69 +4,46 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, ValidationError, create_model, model_validator
 
 from autoaccel.errors import ConfigError
+from autoaccel.knobs._registry import KNOBS
 
-Precision = Literal["fp32", "tf32", "bf16", "fp16"]
-CompileMode = Literal["off", "default", "max-autotune-no-cudagraphs", "reduce-overhead"]
-Quantization = Literal[
-    "none",
-    "int8_dynamic_torch_ao",
-    "int8_dynamic_torchao",
-    "int8_weight_only_torchao",
-    "fp8_torchao",
-]
-Stage = Literal["train", "deploy"]
+# Which knobs mean something in each stage, in the registry's order.
+STAGE_KNOBS: dict[str, tuple[str, ...]] = {
+    stage: tuple(knob.name for knob in KNOBS if stage in knob.stages)
+    for stage in ("train", "deploy")
+}
+TRAIN_KNOBS = STAGE_KNOBS["train"]
+DEPLOY_KNOBS = STAGE_KNOBS["deploy"]
 
-# Which knobs mean something in each stage. Deploy feeds the model batches that are already
-# on the device (a served model receives its inputs), so loader knobs are train-only.
-TRAIN_KNOBS = (
-    "batch_size",
-    "precision",
-    "num_workers",
-    "pin_memory",
-    "persistent_workers",
-    "prefetch_factor",
-    "channels_last",
-    "compile",
+# One field per knob, declared by the knob itself: adding a knob adds its field here.
+_KnobFields = create_model(
+    "_KnobFields", **{knob.name: (knob.values, knob.field) for knob in KNOBS}
 )
-DEPLOY_KNOBS = (
-    "batch_size",
-    "precision",
-    "channels_last",
-    "compile",
-    "pruning_ratio",
-    "quantization",
-)
-STAGE_KNOBS: dict[str, tuple[str, ...]] = {"train": TRAIN_KNOBS, "deploy": DEPLOY_KNOBS}
 
 
-class Config(BaseModel):
-    """A value for every knob. Defaults are PyTorch's own defaults: nothing accelerated."""
+class Config(_KnobFields):
+    """A value for every knob. Defaults are PyTorch's own defaults: nothing accelerated.
+
+    The fields are the knobs of ``knobs.KNOBS`` (``Config.model_fields`` lists them), each
+    typed and bounded by its knob's ``values`` and ``field``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    batch_size: int = Field(default=32, ge=1, le=1 << 20)
-    precision: Precision = "fp32"
-    num_workers: int = Field(default=0, ge=0, le=256)
-    pin_memory: bool = False
-    persistent_workers: bool = False
-    prefetch_factor: int | None = Field(default=None, ge=1, le=64)
-    channels_last: bool = False
-    compile: CompileMode = "off"
-    pruning_ratio: float = Field(default=0.0, ge=0.0, le=0.9)
-    quantization: Quantization = "none"
-
     @model_validator(mode="after")
-    def _worker_options_need_workers(self) -> Config:
-        # DataLoader itself refuses these without workers; say so before a trial is spent.
-        if self.num_workers == 0 and self.persistent_workers:
-            raise ValueError("persistent_workers needs num_workers > 0")
-        if self.num_workers == 0 and self.prefetch_factor is not None:
-            raise ValueError("prefetch_factor needs num_workers > 0")
+    def _needs_are_met(self) -> Config:
+        # DataLoader itself refuses worker options without workers; say so before a trial
+        # is spent.
+        for knob in KNOBS:
+            if knob.needs is None or getattr(self, knob.name) == knob.field.default:
+                continue
+            required = Config.model_fields[knob.needs].default
+            if getattr(self, knob.needs) == required:
+                raise ValueError(f"{knob.name} needs {knob.needs} > {required}")
         return self
 
     def replace(self, **changes: object) -> Config:

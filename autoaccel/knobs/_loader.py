@@ -4,27 +4,88 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from autoaccel.knobs._knob import Knob
+
 if TYPE_CHECKING:
     from autoaccel.knobs._config import Config
     from autoaccel.knobs._facts import TaskFacts
+    from autoaccel.knobs._knob import Stage
     from autoaccel.probe import HardwareProfile
 
-NAMES = ("num_workers", "pin_memory", "persistent_workers", "prefetch_factor")
+# Deploy feeds the model batches already on the device (a served model receives its
+# inputs), so these are train-stage knobs. All are applied when the loader is built.
 
 
-def refusal(
-    name: str,
-    value: Any,
-    hw: HardwareProfile,
-    facts: TaskFacts | None = None,
-    stage: str = "train",
-) -> str | None:
-    """Why loader knob ``name`` cannot take ``value`` on ``hw``, or None."""
-    if name == "num_workers" and value > hw.usable_cores:
-        return f"num_workers={value} is more than the {hw.usable_cores} cores this process may use"
-    if name == "pin_memory" and value and hw.device != "cuda":
-        return "pin_memory only helps copies to a CUDA GPU"
-    return None
+class NumWorkers(Knob):
+    """Worker processes that read and collate batches beside the training loop."""
+
+    name = "num_workers"
+    values = int
+    field = Field(default=0, ge=0, le=256)
+    stages = ("train",)
+
+    def refusal(
+        self, value: int, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        if value > hw.usable_cores:
+            return (
+                f"num_workers={value} is more than the {hw.usable_cores} cores this process may use"
+            )
+        return None
+
+
+class PinMemory(Knob):
+    """Batches in page-locked memory, copied to the GPU without blocking the loop."""
+
+    name = "pin_memory"
+    values = bool
+    field = Field(default=False)
+    stages = ("train",)
+
+    def refusal(
+        self, value: bool, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        if value and hw.device != "cuda":
+            return "pin_memory only helps copies to a CUDA GPU"
+        return None
+
+
+class PersistentWorkers(Knob):
+    """Workers kept alive between epochs instead of started again for each."""
+
+    name = "persistent_workers"
+    values = bool
+    field = Field(default=False)
+    stages = ("train",)
+    needs = "num_workers"
+
+    def refusal(
+        self, value: bool, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        return None
+
+
+class PrefetchFactor(Knob):
+    """Batches each worker prepares ahead; None keeps DataLoader's own default."""
+
+    name = "prefetch_factor"
+    values = int | None
+    field = Field(default=None, ge=1, le=64)
+    stages = ("train",)
+    needs = "num_workers"
+
+    def refusal(
+        self, value: int | None, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        return None
+
+
+NUM_WORKERS = NumWorkers()
+PIN_MEMORY = PinMemory()
+PERSISTENT_WORKERS = PersistentWorkers()
+PREFETCH_FACTOR = PrefetchFactor()
 
 
 def build(

@@ -8,19 +8,37 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from autoaccel.knobs._knob import Knob
+from autoaccel.knobs._steps import ModelStep, Placement
+
 if TYPE_CHECKING:
+    from autoaccel.knobs._config import Config
     from autoaccel.knobs._facts import TaskFacts
+    from autoaccel.knobs._knob import Stage
     from autoaccel.probe import HardwareProfile
 
-NAME = "pruning_ratio"
+
+class PruningRatio(Knob):
+    """The share of channels removed from the trained model, first of the deploy steps,
+    followed by a short fine-tune."""
+
+    name = "pruning_ratio"
+    values = float
+    field = Field(default=0.0, ge=0.0, le=0.9)
+    stages = ("deploy",)
+    ranged = True
+
+    def refusal(
+        self, value: float, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        if value > 0 and not hw.software.torch_pruning:
+            return "pruning needs the torch-pruning package (pip install torch-pruning)"
+        return None
 
 
-def refusal(
-    value: float, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
-) -> str | None:
-    if value > 0 and not hw.software.torch_pruning:
-        return "pruning needs the torch-pruning package (pip install torch-pruning)"
-    return None
+KNOB = PruningRatio()
 
 
 def apply(model: Any, ratio: float, example_inputs: Any) -> Any:
@@ -68,3 +86,24 @@ def _last_layer(model: Any, example_inputs: Any) -> Any:
     if not called:
         raise ValueError("the model has no Linear or Conv layer to prune")
     return called[-1]
+
+
+def _prune_and_finetune(model: Any, config: Config, placement: Placement) -> Any:
+    if config.pruning_ratio <= 0:
+        return model
+    assert placement.example_inputs is not None and placement.finetune is not None
+    apply(model, config.pruning_ratio, placement.example_inputs())
+    placement.finetune(model)
+    return model
+
+
+def _prune_code(config: Config) -> list[str]:
+    if config.pruning_ratio <= 0:
+        return []
+    return [
+        f"knobs.pruning.apply(model, {config.pruning_ratio!r}, example_inputs)",
+        "# ...then fine-tune briefly (Task.finetune_epochs) to recover the metric",
+    ]
+
+
+PRUNE = ModelStep("prune", _prune_and_finetune, _prune_code)

@@ -6,31 +6,56 @@ torch.ao's fbgemm path is faster, and the other way round elsewhere. Trials meas
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from autoaccel.knobs._knob import Knob
+from autoaccel.knobs._steps import ModelStep
 
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
+    from autoaccel.knobs._knob import Stage
     from autoaccel.probe import HardwareProfile
 
-NAME = "quantization"
+Quantization = Literal[
+    "none",
+    "int8_dynamic_torch_ao",
+    "int8_dynamic_torchao",
+    "int8_weight_only_torchao",
+    "fp8_torchao",
+]
 
 
-def refusal(
-    value: str, hw: HardwareProfile, facts: TaskFacts | None = None, stage: str = "train"
-) -> str | None:
-    if value == "none":
+class QuantizationKnob(Knob):
+    """The Linear layers of the placed model, converted to int8 or fp8 before the memory
+    format and compile steps."""
+
+    name = "quantization"
+    values = Quantization
+    field = Field(default="none")
+    stages = ("deploy",)
+
+    def refusal(
+        self, value: str, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
+    ) -> str | None:
+        if value == "none":
+            return None
+        if value == "int8_dynamic_torch_ao" and hw.device != "cpu":
+            return "torch.ao dynamic int8 runs on the CPU only"
+        if value.endswith("_torchao") and not hw.software.torchao:
+            return "this quantization needs the torchao package (pip install torchao)"
+        if value == "fp8_torchao":
+            cc = hw.cuda_capability
+            if cc is None or cc < (8, 9):
+                return "fp8 needs an NVIDIA GPU of compute capability 8.9 or newer"
+        if facts is not None and not facts.has_linear:
+            return "quantization here applies to Linear layers and the model has none"
         return None
-    if value == "int8_dynamic_torch_ao" and hw.device != "cpu":
-        return "torch.ao dynamic int8 runs on the CPU only"
-    if value.endswith("_torchao") and not hw.software.torchao:
-        return "this quantization needs the torchao package (pip install torchao)"
-    if value == "fp8_torchao":
-        cc = hw.cuda_capability
-        if cc is None or cc < (8, 9):
-            return "fp8 needs an NVIDIA GPU of compute capability 8.9 or newer"
-    if facts is not None and not facts.has_linear:
-        return "quantization here applies to Linear layers and the model has none"
-    return None
+
+
+KNOB = QuantizationKnob()
 
 
 def apply(model: Any, value: str) -> Any:
@@ -57,3 +82,14 @@ def apply(model: Any, value: str) -> Any:
     }
     tq.quantize_(model, configs[value]())
     return model
+
+
+QUANTIZE = ModelStep(
+    "quantize",
+    lambda model, config, placement: apply(model, config.quantization),
+    lambda config: (
+        [f"model = knobs.quantization.apply(model, {json.dumps(config.quantization)})"]
+        if config.quantization != "none"
+        else []
+    ),
+)

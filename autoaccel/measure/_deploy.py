@@ -58,27 +58,31 @@ def measure_deploy(
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     notes: list[str] = []
     finetune_s = None
-    if config.pruning_ratio > 0:
-        example, _ = task.split(next(iter(eval_loader(task, 2))))
-        knobs.pruning.apply(model, config.pruning_ratio, example)
-        finetune_s = _finetune(task, model, device, seed, clock)
-    parameters = sum(p.numel() for p in model.parameters())
 
-    knobs.precision.set_matmul_flags(config.precision)
-    model = model.to(device).eval()
+    def finetune(pruned: torch.nn.Module) -> None:
+        nonlocal finetune_s
+        finetune_s = _finetune(task, pruned, device, seed, clock)
+
+    placement = knobs.Placement(
+        device,
+        training=False,
+        example_inputs=lambda: task.split(next(iter(eval_loader(task, 2))))[0],
+        finetune=finetune,
+    )
+    model = knobs.DEPLOY.build_module(model, config, placement)
+    parameters = sum(p.numel() for p in model.parameters())
     staged = _stage_batches(task, config, device)
     flops = count_flops(model, staged[0][0])
     flops_per_sample = flops / staged[0][2] if flops > 0 else None
-    model = knobs.quantization.apply(model, config.quantization)
-    model = knobs.channels_last.apply_to_model(model, config.channels_last)
-    served = knobs.compile.apply(model, config.compile)
+    served = knobs.DEPLOY.build_served(model, config, placement)
+    staged = [(knobs.DEPLOY.prepare_inputs(x, config), y, n) for x, y, n in staged]
 
     reset_peak_memory(device)
     cycle = itertools.cycle(staged)
 
     def infer() -> tuple[int, object]:
         inputs, _, samples = next(cycle)
-        with knobs.precision.autocast(config.precision, device.type):
+        with knobs.DEPLOY.around_call(config, device.type):
             return samples, call_model(served, inputs)
 
     with torch.inference_mode():
@@ -158,17 +162,15 @@ def _finetune(
 
 
 def _stage_batches(task: Task, config: Config, device: torch.device) -> list[tuple]:
-    """Up to a few eval batches on the device: ``(inputs, targets, samples)``.
+    """Up to a few eval batches on the device, as the loader gives them:
+    ``(inputs, targets, samples)``.
 
     Real data, not zeros, and several batches, so caches do not flatter the timing.
     """
     staged = []
     for batch in itertools.islice(eval_loader(task, config.batch_size), MAX_STAGED_BATCHES):
         inputs, targets = task.split(batch)
-        inputs = knobs.channels_last.apply_to_inputs(
-            to_device(inputs, device), config.channels_last
-        )
-        staged.append((inputs, targets, sample_count(targets)))
+        staged.append((to_device(inputs, device), targets, sample_count(targets)))
     # A ragged last batch would be timed as if it were full: keep full batches when any.
     full = [item for item in staged if item[2] == staged[0][2]]
     return full or staged

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from autoaccel import knobs
 from autoaccel.knobs import Config
 from autoaccel.recommend import StageRecommendation, recommendation_path
 from autoaccel.report._model import HowToApply
@@ -44,7 +45,7 @@ def how_to_apply(
     if rec.stage == "train":
         commands, code = _train(config, study, script, path, task_name)
     else:
-        commands, code = _deploy(config, changed, script, path)
+        commands, code = _deploy(rec.config, changed, script, path)
     return HowToApply(
         config=config,
         changed=changed,
@@ -75,14 +76,14 @@ def _train(
         ),
     ]
     # Knobs left at PyTorch's defaults need not be written out; batch_size always is.
-    knobs = {k: v for k, v in config.items() if k == "batch_size" or getattr(_DEFAULTS, k) != v}
-    if len(knobs) > 2:
+    written = {k: v for k, v in config.items() if k == "batch_size" or getattr(_DEFAULTS, k) != v}
+    if len(written) > 2:
         items = "".join(
-            f"        {python_literal(k)}: {python_literal(v)},\n" for k, v in knobs.items()
+            f"        {python_literal(k)}: {python_literal(v)},\n" for k, v in written.items()
         )
         baseline = "{\n" + items + "    }"
     else:
-        baseline = python_literal(knobs)
+        baseline = python_literal(written)
     code = (
         "# Or make it the task's own baseline, so every run uses it without the file:\n"
         "task = autoaccel.Task(\n"
@@ -95,7 +96,7 @@ def _train(
 
 
 def _deploy(
-    config: dict[str, Any], changed: dict[str, Any], script: str, path: Path
+    config: Config, changed: dict[str, Any], script: str, path: Path
 ) -> tuple[list[tuple[str, str]], str]:
     commands = [
         (
@@ -103,33 +104,19 @@ def _deploy(
             "trains the model, then measures the recommended inference setup on it",
         )
     ]
-    # The same steps, in the same order, as the deploy measurement applies them.
-    value = {k: python_literal(v) for k, v in config.items()}
+    # The deploy measurement's own steps, in its order.
+    steps = knobs.DEPLOY
     lines = ["from autoaccel import knobs", "", "# model: trained, on the CPU"]
-    if config["pruning_ratio"] > 0:
-        lines += [
-            f"knobs.pruning.apply(model, {value['pruning_ratio']}, example_inputs)",
-            "# ...then fine-tune briefly (Task.finetune_epochs) to recover the metric",
-        ]
-    lines.append('model = model.to(device).eval()  # device: "cuda", "cpu", ...')
-    if config["precision"] == "tf32":
-        lines.append('knobs.precision.set_matmul_flags("tf32")')
-    if config["quantization"] != "none":
-        lines.append(f"model = knobs.quantization.apply(model, {value['quantization']})")
-    if config["channels_last"]:
-        lines.append("model = knobs.channels_last.apply_to_model(model, True)")
-    if config["compile"] != "off":
-        lines.append(f"model = knobs.compile.apply(model, {value['compile']})")
-    lines += [f"# serve batches of {config['batch_size']}", "with torch.inference_mode():"]
-    if config["channels_last"]:
-        lines.append("    inputs = knobs.channels_last.apply_to_inputs(inputs, True)")
-    if config["precision"] in ("bf16", "fp16"):
-        lines += [
-            f"    with knobs.precision.autocast({value['precision']}, device.type):",
-            "        outputs = model(inputs)",
-        ]
-    else:
-        lines.append("    outputs = model(inputs)")
+    for step in (*steps.module, *steps.serve):
+        lines += step.code(config)
+    lines += [f"# serve batches of {config.batch_size}", "with torch.inference_mode():"]
+    for step in steps.inputs:
+        lines += [f"    {line}" for line in step.code(config)]
+    indent = "    "
+    for line in steps.call.code(config):
+        lines.append(indent + line)
+        indent += "    "
+    lines.append(f"{indent}outputs = model(inputs)")
     if not changed:
         lines.insert(0, "# the baseline won: serve the model as you do today")
     return commands, "\n".join(lines)

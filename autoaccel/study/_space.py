@@ -11,19 +11,15 @@ import dataclasses
 import importlib.resources
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from autoaccel import knobs
 from autoaccel.errors import SearchSpaceError
 from autoaccel.knobs import STAGE_KNOBS, Config, TaskFacts
 from autoaccel.probe import HardwareProfile
-
-# Searched only when their condition holds (DataLoader refuses them without workers).
-_NEEDS_WORKERS = ("persistent_workers", "prefetch_factor")
-_RANGE_KNOBS = ("pruning_ratio",)  # given as {low, high, step}; others as a list of choices
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +47,8 @@ class SearchSpace:
         """Ask ``trial`` (an Optuna trial) for a value of every knob; others come from base."""
         values: dict[str, Any] = {}
         for name, options in self.choices.items():
-            if name in _NEEDS_WORKERS and values.get("num_workers", base.num_workers) == 0:
+            needs = knobs.knob(name).needs
+            if needs and not _is_set(needs, values.get(needs, getattr(base, needs))):
                 continue
             values[name] = trial.suggest_categorical(name, options)
         for name, span in self.ranges.items():
@@ -63,7 +60,8 @@ class SearchSpace:
         """The Optuna parameters that reproduce ``config`` in this space (for enqueueing)."""
         params = {}
         for name in [*self.choices, *self.ranges]:
-            if name in _NEEDS_WORKERS and config.num_workers == 0:
+            needs = knobs.knob(name).needs
+            if needs and not _is_set(needs, getattr(config, needs)):
                 continue
             params[name] = getattr(config, name)
         return params
@@ -99,11 +97,16 @@ class SearchSpace:
 
 
 def config_for(base: Config, values: dict[str, Any]) -> Config:
-    """``base`` with ``values``; worker-only knobs reset when there are no workers."""
+    """``base`` with ``values``; a knob whose ``needs`` is unset goes back to its default."""
     merged = {**base.model_dump(), **values}
-    if merged["num_workers"] == 0:
-        merged.update(persistent_workers=False, prefetch_factor=None)
+    for knob in knobs.KNOBS:
+        if knob.needs and not _is_set(knob.needs, merged[knob.needs]):
+            merged[knob.name] = knob.field.default
     return Config.model_validate(merged)
+
+
+def _is_set(name: str, value: Any) -> bool:
+    return value != knobs.knob(name).field.default
 
 
 def default_space_path(stage: str) -> Path:
@@ -149,7 +152,7 @@ def _validate(data: dict[str, Any], stage: str, source: str) -> SearchSpace:
             raise SearchSpaceError(
                 f"{where}: unknown knob for the {stage} stage{hint}; allowed: {', '.join(allowed)}."
             )
-        if name in _RANGE_KNOBS and isinstance(value, dict):
+        if knobs.knob(name).ranged and isinstance(value, dict):
             ranges[name] = _range(value, where)
             continue
         if not isinstance(value, list) or not value:
@@ -163,16 +166,13 @@ def _validate(data: dict[str, Any], stage: str, source: str) -> SearchSpace:
 def _check_choice(name: str, choice: Any, where: str) -> None:
     if name == "compile" and choice is False:
         raise SearchSpaceError(f'{where}: YAML read off as false; write "off" in quotes.')
+    # The knob's own field alone: a choice that needs another knob is checked as if it were set.
+    knob = knobs.knob(name)
     try:
-        Config.model_validate({**_valid_context(name), name: choice})
+        TypeAdapter(Annotated[knob.values, knob.field]).validate_python(choice)
     except ValidationError as error:
         detail = knobs.describe_validation_error(error).split(": ", 1)[-1]
         raise SearchSpaceError(f"{where}: {choice!r} is not allowed: {detail}.") from None
-
-
-def _valid_context(name: str) -> dict[str, Any]:
-    # Worker-only knobs are checked as if workers were on.
-    return {"num_workers": 1} if name in _NEEDS_WORKERS else {}
 
 
 def _range(value: dict[str, Any], where: str) -> FloatRange:
@@ -207,7 +207,8 @@ def fit_to(
             else:
                 kept.append(option)
         own = getattr(baseline, name)
-        if own not in kept and (name not in _NEEDS_WORKERS or own is not None):
+        # None leaves the choice to PyTorch (prefetch_factor): nothing to search.
+        if own not in kept and own is not None:
             kept.append(own)
         choices[name] = _sorted(kept)
     ranges = dict(space.ranges)
