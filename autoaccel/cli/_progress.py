@@ -24,7 +24,7 @@ def _finished_line(
     what = f"{record.outcome}{took}"
     if record.ok and record.measurement is not None:
         m = record.measurement
-        what = f"{fmt.rate(m.throughput.median)} {m.metric_name} {m.metric:.4g}{took}"
+        what = f"{fmt.rate(m.throughput.rate)} {m.metric_name} {m.metric:.4g}{took}"
     elif record.reason:
         # The time goes before the reason, which may hold figures of its own.
         what = f"{record.outcome}{took}: {record.reason}"

@@ -32,7 +32,7 @@ def result_rows(result: TrialResult) -> list[tuple[str, str]]:
         rows += [
             (
                 f"{unit} throughput",
-                f"{fmt.rate(t.median)} samples (spread {fmt.percent(t.spread)}"
+                f"{fmt.rate(t.rate)} samples (spread {fmt.percent(t.spread)}"
                 f", {len(t.windows)} windows)",
             ),
             (m.metric_name, f"{m.metric:.4g}"),

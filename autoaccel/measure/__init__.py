@@ -12,8 +12,8 @@ from autoaccel.measure._result import Measurement, MemoryKind, Pace, Throughput
 from autoaccel.measure._stability import instability, is_bimodal
 
 if TYPE_CHECKING:
-    from autoaccel.measure._deploy import measure_deploy
-    from autoaccel.measure._pace import measure_pace
+    from autoaccel.measure._deploy import deploy_pace, measure_deploy
+    from autoaccel.measure._pace import train_pace
     from autoaccel.measure._train import measure_train
 
 __all__ = [
@@ -21,17 +21,19 @@ __all__ = [
     "MemoryKind",
     "Pace",
     "Throughput",
+    "deploy_pace",
     "instability",
     "is_bimodal",
     "measure_deploy",
-    "measure_pace",
     "measure_train",
+    "train_pace",
 ]
 
 _LAZY = {
     "measure_train": "autoaccel.measure._train",
     "measure_deploy": "autoaccel.measure._deploy",
-    "measure_pace": "autoaccel.measure._pace",
+    "deploy_pace": "autoaccel.measure._deploy",
+    "train_pace": "autoaccel.measure._pace",
 }
 
 

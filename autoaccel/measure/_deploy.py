@@ -3,11 +3,13 @@ inference; timed on batches already on the device, then judged on the whole eval
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -26,7 +28,7 @@ from autoaccel.engine import (
 )
 from autoaccel.knobs import Config
 from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
-from autoaccel.measure._result import Measurement
+from autoaccel.measure._result import Measurement, Pace
 from autoaccel.measure._windows import StepWindows
 from autoaccel.probe import HardwareProfile
 from autoaccel.task import Task
@@ -53,37 +55,143 @@ def measure_deploy(
     Timing runs ``WINDOWS`` windows of about ``window_s`` seconds each.
     """
     device = torch.device(hw.device)
+    served = _serve(task, config, device, weights, seed, clock, finetune=True)
+    reset_peak_memory(device)
+    timing = _time(served, config, device, window_s, min_throughput, clock)
+    memory = peak_memory(device)
+    throughput = timing.windows.throughput()
+    notes: list[str] = []
+    metric = evaluate(
+        task,
+        served.model,
+        eval_loader(task, config.batch_size),
+        device,
+        channels_last=config.channels_last,
+        precision=config.precision,
+    )
+    if not math.isfinite(metric):
+        notes.append(f"the metric is {metric}: the deployed model's outputs are not finite")
+    peak = hw.peak_flops(_compute_dtype(config))
+    per_sample = served.flops_per_sample
+    achieved = per_sample * throughput.rate if per_sample else None
+    return Measurement(
+        stage="deploy",
+        throughput=throughput,
+        metric=metric,
+        metric_name=task.metric_name,
+        warmup_s=timing.warmup_s,
+        first_step_s=timing.first_step_s,
+        timed_steps=timing.windows.timed_steps,
+        peak_memory_bytes=memory.bytes,
+        memory_kind=memory.kind,
+        flops_per_sample=per_sample,
+        achieved_flops=achieved,
+        mfu=achieved / peak if achieved and peak else None,
+        peak_flops=peak,
+        parameters=served.parameters,
+        finetune_s=served.finetune_s,
+        notes=notes + memory.notes,
+    )
+
+
+def deploy_pace(
+    task: Task,
+    config: Config,
+    hw: HardwareProfile,
+    weights: Path,
+    *,
+    seed: int = 0,
+    window_s: float = WINDOW_SECONDS,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Pace:
+    """How fast the prepared model serves, with no metric: a pruned model is not fine-tuned
+    (its speed comes from its shape, not its weights) and nothing is evaluated."""
+    device = torch.device(hw.device)
+    served = _serve(task, config, device, weights, seed, clock, finetune=False)
+    timing = _time(served, config, device, window_s, None, clock)
+    return Pace(
+        stage="deploy",
+        throughput=timing.windows.throughput(),
+        first_step_s=timing.first_step_s,
+        warmup_s=timing.warmup_s,
+        warmup_steps=WARMUP_STEPS + 1,
+        timed_steps=timing.windows.timed_steps,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Served:
+    """A model prepared for inference, and batches staged on its device."""
+
+    model: Any
+    staged: list[tuple[Any, Any, int]]
+    parameters: int
+    flops_per_sample: float | None
+    finetune_s: float | None
+
+
+def _serve(
+    task: Task,
+    config: Config,
+    device: torch.device,
+    weights: Path,
+    seed: int,
+    clock: Callable[[], float],
+    *,
+    finetune: bool,
+) -> _Served:
     seed_everything(seed)
     model = task.model()
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    notes: list[str] = []
     finetune_s = None
 
-    def finetune(pruned: torch.nn.Module) -> None:
+    def recover(pruned: torch.nn.Module) -> None:
         nonlocal finetune_s
-        finetune_s = _finetune(task, pruned, device, seed, clock)
+        if finetune:
+            finetune_s = _finetune(task, pruned, device, seed, clock)
 
     placement = knobs.Placement(
         device,
         training=False,
         example_inputs=lambda: task.split(next(iter(eval_loader(task, 2))))[0],
-        finetune=finetune,
+        finetune=recover,
     )
     model = knobs.DEPLOY.build_module(model, config, placement)
     parameters = sum(p.numel() for p in model.parameters())
     staged = _stage_batches(task, config, device)
     flops = count_flops(model, staged[0][0])
-    flops_per_sample = flops / staged[0][2] if flops > 0 else None
     served = knobs.DEPLOY.build_served(model, config, placement)
-    staged = [(knobs.DEPLOY.prepare_inputs(x, config), y, n) for x, y, n in staged]
+    return _Served(
+        model=served,
+        staged=[(knobs.DEPLOY.prepare_inputs(x, config), y, n) for x, y, n in staged],
+        parameters=parameters,
+        flops_per_sample=flops / staged[0][2] if flops > 0 else None,
+        finetune_s=finetune_s,
+    )
 
-    reset_peak_memory(device)
-    cycle = itertools.cycle(staged)
+
+@dataclasses.dataclass(frozen=True)
+class _Timing:
+    windows: StepWindows
+    first_step_s: float
+    warmup_s: float
+
+
+def _time(
+    served: _Served,
+    config: Config,
+    device: torch.device,
+    window_s: float,
+    min_throughput: float | None,
+    clock: Callable[[], float],
+) -> _Timing:
+    """Serve the staged batches in a loop: a first call, warm-up, then timed windows."""
+    cycle = itertools.cycle(served.staged)
 
     def infer() -> tuple[int, object]:
         inputs, _, samples = next(cycle)
         with knobs.DEPLOY.around_call(config, device.type):
-            return samples, call_model(served, inputs)
+            return samples, call_model(served.model, inputs)
 
     with torch.inference_mode():
         start = clock()
@@ -109,39 +217,7 @@ def measure_deploy(
             if windows.add_step(infer()[0]):
                 check_pace(windows.rates, min_throughput)
         windows.finish()
-    memory = peak_memory(device)
-    throughput = windows.throughput()
-
-    metric = evaluate(
-        task,
-        served,
-        eval_loader(task, config.batch_size),
-        device,
-        channels_last=config.channels_last,
-        precision=config.precision,
-    )
-    if not math.isfinite(metric):
-        notes.append(f"the metric is {metric}: the deployed model's outputs are not finite")
-    peak = hw.peak_flops(_compute_dtype(config))
-    achieved = flops_per_sample * throughput.median if flops_per_sample else None
-    return Measurement(
-        stage="deploy",
-        throughput=throughput,
-        metric=metric,
-        metric_name=task.metric_name,
-        warmup_s=warmup_s,
-        first_step_s=first_step_s,
-        timed_steps=windows.timed_steps,
-        peak_memory_bytes=memory.bytes,
-        memory_kind=memory.kind,
-        flops_per_sample=flops_per_sample,
-        achieved_flops=achieved,
-        mfu=achieved / peak if achieved and peak else None,
-        peak_flops=peak,
-        parameters=parameters,
-        finetune_s=finetune_s,
-        notes=notes + memory.notes,
-    )
+    return _Timing(windows, first_step_s, warmup_s)
 
 
 def _finetune(

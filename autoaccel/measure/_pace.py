@@ -33,7 +33,7 @@ PROBE_MAX_STEPS = 50
 SCHEDULE_EPOCHS = 1000
 
 
-def measure_pace(
+def train_pace(
     task: Task,
     config: Config,
     hw: HardwareProfile,

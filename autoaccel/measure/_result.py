@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from autoaccel.knobs import Stage
-from autoaccel.measure._stability import instability
+from autoaccel.measure._stability import instability, spread
 
 # What a peak-memory figure counts: the CUDA allocator's bytes, or the process's resident set.
 MemoryKind = Literal["cuda_allocated", "process_rss"]
@@ -45,7 +45,7 @@ class Throughput(BaseModel):
     @property
     def spread(self) -> float:
         """Interquartile range over the median: 0.05 means the middle half lies within 5%."""
-        return (self.q3 - self.q1) / self.median if self.median > 0 else 0.0
+        return spread(self.windows)
 
     @property
     def instability(self) -> str | None:

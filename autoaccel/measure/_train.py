@@ -103,7 +103,7 @@ def measure_train(
     if save_weights is not None:
         torch.save(run.model.state_dict(), save_weights)
     peak = hw.peak_flops(config.precision)
-    achieved = flops_per_sample * throughput.median if flops_per_sample else None
+    achieved = flops_per_sample * throughput.rate if flops_per_sample else None
     return Measurement(
         stage="train",
         throughput=throughput,

@@ -52,7 +52,7 @@ def recommend_stage(
         baseline_trial=baseline.number,
         throughput=m.throughput,
         baseline_throughput=b.throughput,
-        speedup=m.throughput.median / b.throughput.median,
+        speedup=m.throughput.rate / b.throughput.rate,
         metric=m.metric,
         baseline_metric=base_metric,
         metric_name=m.metric_name,

@@ -39,7 +39,7 @@ class TrialRecord(BaseModel):
 
     @property
     def throughput(self) -> float:
-        return self.measurement.throughput.median if self.ok and self.measurement else 0.0
+        return self.measurement.throughput.rate if self.ok and self.measurement else 0.0
 
     @property
     def metric(self) -> float | None:

@@ -196,7 +196,7 @@ def _row(
         searched=searched,
         throughput=m.throughput if m else None,
         spread=m.throughput.spread if m else None,
-        speedup=m.throughput.median / baseline_rate if m and baseline_rate else None,
+        speedup=m.throughput.rate / baseline_rate if m and baseline_rate else None,
         metric=m.metric if m else None,
         feasible=feasible,
         pareto=pareto,
@@ -229,7 +229,7 @@ def best_so_far(rows: Sequence[TrialRow]) -> list[tuple[int, float | None]]:
     best = None
     for row in rows:
         if row.feasible and row.throughput is not None:
-            best = max(best or 0.0, row.throughput.median)
+            best = max(best or 0.0, row.throughput.rate)
         series.append((row.number, best))
     return series
 
@@ -280,8 +280,8 @@ def knob_effects(
         for value in values:
             using = [r for r in counted if knob in r.searched and r.config.get(knob) == value]
             good = [r for r in using if r.feasible and r.throughput is not None]
-            best = max(good, key=lambda r: (r.throughput.median, -r.number), default=None)
-            rate = best.throughput.median if best is not None and best.throughput else None
+            best = max(good, key=lambda r: (r.throughput.rate, -r.number), default=None)
+            rate = best.throughput.rate if best is not None and best.throughput else None
             per_value.append(
                 KnobValueEffect(
                     value=value,

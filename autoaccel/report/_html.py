@@ -246,7 +246,7 @@ def _all_trials(stage: StageReport) -> list[str]:
                     str(row.number),
                     row.role,
                     trial_status(row),
-                    fmt.rate(row.throughput.median if row.throughput else None),
+                    fmt.rate(row.throughput.rate if row.throughput else None),
                     f"{row.metric:.4g}" if row.metric is not None else "-",
                     knobs_text(row.config),
                     why,

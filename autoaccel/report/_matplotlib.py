@@ -61,7 +61,7 @@ def _pareto(stage: StageReport) -> Figure | None:
     figure, ax = _figure()
     for group in pareto_groups(stage):
         ax.scatter(
-            group.medians,
+            group.rates,
             [r.metric for r in group.rows],
             c=COLOURS[group.kind],
             marker=_MARKERS[group.kind],
@@ -70,7 +70,7 @@ def _pareto(stage: StageReport) -> Figure | None:
         )
     front = [stage.trial(n) for n in stage.pareto_front]
     ax.step(
-        [r.throughput.median for r in front if r.throughput],
+        [r.throughput.rate for r in front if r.throughput],
         [r.metric for r in front],
         where="post",
         color=COLOURS["front"],
@@ -86,7 +86,7 @@ def _pareto(stage: StageReport) -> Figure | None:
         row = stage.trial(number)
         if row.throughput is not None and row.metric is not None:
             ax.scatter(
-                [row.throughput.median],
+                [row.throughput.rate],
                 [row.metric],
                 c=COLOURS[label],
                 marker=marker,
@@ -99,7 +99,7 @@ def _pareto(stage: StageReport) -> Figure | None:
         assert row.throughput is not None
         ax.annotate(
             str(row.number),
-            (row.throughput.median, row.metric),
+            (row.throughput.rate, row.metric),
             textcoords="offset points",
             xytext=(5, 4),
             fontsize=8,
@@ -113,7 +113,7 @@ def _pareto(stage: StageReport) -> Figure | None:
             label=f"lowest {stage.metric_name} allowed",
         )
     ax.set_title(f"Pareto front: throughput vs {stage.metric_name}")
-    ax.set_xlabel("samples/s (median)")
+    ax.set_xlabel("samples/s")
     ax.set_ylabel(stage.metric_name)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
@@ -127,7 +127,7 @@ def _history(stage: StageReport) -> Figure | None:
     for group in history_groups(stage):
         ax.errorbar(
             group.numbers,
-            group.medians,
+            group.rates,
             yerr=[group.spread_below, group.spread_above],
             fmt=_MARKERS[group.kind],
             color=COLOURS[group.kind],
@@ -147,7 +147,7 @@ def _history(stage: StageReport) -> Figure | None:
         )
     ax.set_title("Throughput per trial (bars: middle half of the timed windows)")
     ax.set_xlabel("trial")
-    ax.set_ylabel("samples/s (median)")
+    ax.set_ylabel("samples/s")
     if len(stage.trials) <= 30:
         ax.set_xticks([r.number for r in stage.trials])
     ax.grid(alpha=0.3)

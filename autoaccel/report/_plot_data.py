@@ -20,17 +20,24 @@ class TrialGroup:
         return [r.number for r in self.rows]
 
     @property
-    def medians(self) -> list[float]:
-        return [r.throughput.median if r.throughput else 0.0 for r in self.rows]
+    def rates(self) -> list[float]:
+        return [r.throughput.rate if r.throughput else 0.0 for r in self.rows]
 
     @property
     def spread_below(self) -> list[float]:
-        """Distance from the median down to the first quartile of the timed windows."""
-        return [r.throughput.median - r.throughput.q1 if r.throughput else 0.0 for r in self.rows]
+        """Distance from the rate down to the first quartile of the timed windows."""
+        return [
+            max(0.0, r.throughput.rate - r.throughput.q1) if r.throughput else 0.0
+            for r in self.rows
+        ]
 
     @property
     def spread_above(self) -> list[float]:
-        return [r.throughput.q3 - r.throughput.median if r.throughput else 0.0 for r in self.rows]
+        """Distance from the rate up to the third quartile of the timed windows."""
+        return [
+            max(0.0, r.throughput.q3 - r.throughput.rate) if r.throughput else 0.0
+            for r in self.rows
+        ]
 
 
 def measured_trials(stage: StageReport) -> list[TrialRow]:

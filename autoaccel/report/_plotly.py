@@ -56,7 +56,7 @@ def _hover(row: TrialRow, metric_name: str) -> str:
     lines = [f"trial {row.number} ({row.role})", f"outcome: {row.outcome}"]
     if row.throughput is not None:
         lines.append(
-            f"throughput: {fmt.rate(row.throughput.median)} (spread {fmt.percent(row.spread)})"
+            f"throughput: {fmt.rate(row.throughput.rate)} (spread {fmt.percent(row.spread)})"
         )
     if row.metric is not None:
         lines.append(f"{metric_name}: {row.metric:.4g}")
@@ -77,7 +77,7 @@ def pareto_figure(stage: StageReport) -> go.Figure | None:
     for group in pareto_groups(stage):
         fig.add_trace(
             go.Scatter(
-                x=group.medians,
+                x=group.rates,
                 y=[r.metric for r in group.rows],
                 mode="markers",
                 name=group.label,
@@ -89,7 +89,7 @@ def pareto_figure(stage: StageReport) -> go.Figure | None:
     front = [stage.trial(n) for n in stage.pareto_front]
     fig.add_trace(
         go.Scatter(
-            x=[r.throughput.median for r in front if r.throughput],
+            x=[r.throughput.rate for r in front if r.throughput],
             y=[r.metric for r in front],
             mode="lines",
             line={"color": COLOURS["front"], "dash": "dot", "shape": "hv"},
@@ -113,13 +113,13 @@ def pareto_figure(stage: StageReport) -> go.Figure | None:
         metrics.append(stage.baseline_metric - stage.max_metric_drop)
     low, high = min(metrics), max(metrics)
     pad = (high - low) * 0.08 or abs(high) * 0.01 or 0.01
-    rates = [r.throughput.median for r in measured if r.throughput is not None]
+    rates = [r.throughput.rate for r in measured if r.throughput is not None]
     right = max(rates) * 1.06
     fig.update_yaxes(range=[low - pad, high + pad])
     fig.update_xaxes(range=[min(0.0, min(rates)), right])
     fig.update_layout(
         title=f"Pareto front: throughput vs {stage.metric_name}",
-        xaxis_title="samples/s (median)",
+        xaxis_title="samples/s",
         yaxis_title=stage.metric_name,
         **_LAYOUT,
     )
@@ -136,7 +136,7 @@ def _mark(fig: go.Figure, stage: StageReport, number: int | None, label: str, sy
         return
     fig.add_trace(
         go.Scatter(
-            x=[row.throughput.median],
+            x=[row.throughput.rate],
             y=[row.metric],
             mode="markers",
             name=f"{label} (trial {number})",
@@ -163,7 +163,7 @@ def history_figure(stage: StageReport) -> go.Figure | None:
         fig.add_trace(
             go.Scatter(
                 x=group.numbers,
-                y=group.medians,
+                y=group.rates,
                 mode="markers",
                 name=group.label,
                 marker={"color": COLOURS[group.kind], "symbol": _SYMBOLS[group.kind], "size": 10},
@@ -201,7 +201,7 @@ def history_figure(stage: StageReport) -> go.Figure | None:
     fig.update_layout(
         title="Throughput per trial (bars: middle half of the timed windows)",
         xaxis_title="trial",
-        yaxis_title="samples/s (median)",
+        yaxis_title="samples/s",
         **_LAYOUT,
     )
     fig.update_xaxes(dtick=1 if len(stage.trials) <= 30 else None)

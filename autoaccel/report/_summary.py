@@ -28,8 +28,8 @@ def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple
         ("trial", f"{rec.trial} (baseline: trial {rec.baseline_trial})"),
         (
             "speedup",
-            f"{fmt.speedup(rec.speedup)}  {unit} {fmt.rate(t.median)} "
-            f"(spread {fmt.percent(t.spread)}) vs baseline {fmt.rate(b.median)} "
+            f"{fmt.speedup(rec.speedup)}  {unit} {fmt.rate(t.rate)} "
+            f"(spread {fmt.percent(t.spread)}) vs baseline {fmt.rate(b.rate)} "
             f"(spread {fmt.percent(b.spread)})",
         ),
         (
@@ -124,7 +124,7 @@ def top_trial_cells(stage: StageReport) -> tuple[list[str], list[tuple[list[str]
         row = stage.trial(number)
         cells = [
             f"{number}{role_label(row)}",
-            fmt.rate(row.throughput.median if row.throughput else None),
+            fmt.rate(row.throughput.rate if row.throughput else None),
             fmt.percent(row.spread),
             fmt.speedup(row.speedup),
             f"{row.metric:.4g}" if row.metric is not None else "-",

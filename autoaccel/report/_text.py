@@ -70,7 +70,7 @@ def _print_pareto(stage: StageReport, console: Console) -> None:
         row = stage.trial(number)
         assert row.throughput is not None and row.metric is not None
         console.print(
-            f"  trial {number}: {fmt.rate(row.throughput.median)}, {stage.metric_name} "
+            f"  trial {number}: {fmt.rate(row.throughput.rate)}, {stage.metric_name} "
             f"{row.metric:.4g}, {trial_status(row)}{role_label(row)}",
             markup=False,
         )

@@ -18,4 +18,4 @@ def throughput_floor(records: Sequence[TrialRecord], max_metric_drop: float) -> 
     """A fraction of the best feasible throughput in ``records``; None before the baseline
     has finished."""
     best = recommend_stage(records, "", max_metric_drop)
-    return best.throughput.median * PRUNE_BELOW if best is not None else None
+    return best.throughput.rate * PRUNE_BELOW if best is not None else None

@@ -26,7 +26,7 @@ def trial_values(result: TrialResult) -> list[float]:
     """(throughput, metric) to tell Optuna. A trial that did not finish has no metric: it is
     told as -inf, and its constraint marks it infeasible, so samplers learn from it."""
     if result.ok and result.measurement is not None:
-        return [result.measurement.throughput.median, result.measurement.metric]
+        return [result.measurement.throughput.rate, result.measurement.metric]
     return [0.0, -math.inf]
 
 

@@ -74,7 +74,8 @@ def _connect(url: str, attempts: int = 3) -> Any:
     """Open the storage, retrying when another process created its tables at the same moment.
 
     Two tuners (or a tuner and a report) opening a new database together both try to create
-    Optuna's schema; the slower one fails with "already exists", and the schema is then there.
+    Optuna's schema; the slower one fails with "already exists" (a table) or with a unique
+    constraint on the schema's version row, and the schema is then there.
     """
     import optuna
     import sqlalchemy.exc
@@ -83,9 +84,16 @@ def _connect(url: str, attempts: int = 3) -> Any:
         try:
             return optuna.storages.RDBStorage(url, skip_compatibility_check=False)
         except sqlalchemy.exc.SQLAlchemyError as error:
-            if "already exists" not in str(error) or attempt == attempts - 1:
+            if not _created_meanwhile(error) or attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+def _created_meanwhile(error: Exception) -> bool:
+    text = str(error)
+    return "already exists" in text or (
+        "alembic_version" in text and ("UNIQUE" in text or "duplicate key" in text)
+    )
 
 
 def _prepare_sqlite(url: str, create: bool) -> None:

@@ -55,13 +55,13 @@ def test_pareto_front_and_top_trials(info) -> None:
     for stage in info.stages.values():
         front = [stage.trial(n) for n in stage.pareto_front]
         assert front and all(r.pareto for r in front)
-        rates = [r.throughput.median for r in front]
+        rates = [r.throughput.rate for r in front]
         assert rates == sorted(rates, reverse=True)
         # The recommendation (fastest feasible) is on the front unless a faster trial lost
         # accuracy; the fastest finished trial always is.
         top = stage.trial(stage.top_trials[0])
         assert top.pareto
-        tops = [stage.trial(n).throughput.median for n in stage.top_trials]
+        tops = [stage.trial(n).throughput.rate for n in stage.top_trials]
         assert tops == sorted(tops, reverse=True)
 
 
@@ -94,7 +94,7 @@ def test_knob_effects_per_value(info) -> None:
     assert effects["precision"].baseline == "fp32"
     best = train.recommendation
     chosen = precision[best.config.precision]
-    assert chosen.best_throughput == best.throughput.median
+    assert chosen.best_throughput == best.throughput.rate
     assert chosen.speedup == pytest.approx(best.speedup)
     # Worker-only knobs count only trials that had workers.
     with_workers = [r for r in train.trials if r.config["num_workers"] > 0 and r.repeat_of is None]

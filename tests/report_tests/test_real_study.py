@@ -19,7 +19,7 @@ def test_report_of_a_real_study(real_study) -> None:
         assert stage.baseline_trial == 0
         assert stage.recommendation is not None and stage.recommendation.speedup > 0
         baseline = stage.trial(0)
-        assert baseline.outcome == "ok" and baseline.throughput.median > 0
+        assert baseline.outcome == "ok" and baseline.throughput.rate > 0
         assert baseline.peak_memory_bytes and baseline.memory_kind == "process_rss"
         assert stage.pareto_front and stage.top_trials
         assert stage.importance.note.startswith("too few trials")  # two trials

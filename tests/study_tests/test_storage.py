@@ -61,9 +61,22 @@ def test_creates_the_folder_for_a_new_database(tmp_path) -> None:
     assert (tmp_path / "new" / "autoaccel.db").exists()
 
 
-def test_a_schema_created_by_another_process_at_the_same_moment(tmp_path, monkeypatch) -> None:
-    # Two tuners open a new database together: the slower one's CREATE TABLE fails because
-    # the faster one's just succeeded. Opening again finds the schema in place.
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("CREATE TABLE studies", "table studies already exists"),
+        (
+            "INSERT INTO alembic_version",
+            "UNIQUE constraint failed: alembic_version.version_num",
+        ),
+    ],
+)
+def test_a_schema_created_by_another_process_at_the_same_moment(
+    tmp_path, monkeypatch, statement, message
+) -> None:
+    # Two tuners open a new database together: the slower one's CREATE TABLE, or its row of
+    # the schema's version, fails because the faster one's just succeeded. Opening again
+    # finds the schema in place.
     import optuna
     import sqlalchemy.exc
 
@@ -74,9 +87,7 @@ def test_a_schema_created_by_another_process_at_the_same_moment(tmp_path, monkey
         calls.append(url)
         if len(calls) == 1:
             real(url, **kwargs)  # the other process wins the race
-            raise sqlalchemy.exc.OperationalError(
-                "CREATE TABLE studies", {}, Exception("table studies already exists")
-            )
+            raise sqlalchemy.exc.OperationalError(statement, {}, Exception(message))
         return real(url, **kwargs)
 
     monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
