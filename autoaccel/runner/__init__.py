@@ -7,10 +7,9 @@ from autoaccel.runner._inspect import inspect_script
 from autoaccel.runner._machine import CpuCounters, LoadMeter, MachineLoad
 from autoaccel.runner._outcome import classify_exception, is_oom_error
 from autoaccel.runner._result import OUTCOMES, Outcome, TrialResult, TrialSpec
-from autoaccel.runner._spawn import DEFAULT_TIMEOUT_S, run_trial
+from autoaccel.runner._spawn import run_trial
 
 __all__ = [
-    "DEFAULT_TIMEOUT_S",
     "OUTCOMES",
     "CpuCounters",
     "LoadMeter",

@@ -14,9 +14,10 @@ import threading
 import time
 from pathlib import Path
 
+from autoaccel.measure import Pace
 from autoaccel.runner._outcome import classify_exception
 from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
-from autoaccel.task import load_task, resolve_script
+from autoaccel.task import Task, load_task, resolve_script
 
 
 def execute(spec: TrialSpec) -> TrialResult:
@@ -34,6 +35,10 @@ def execute(spec: TrialSpec) -> TrialResult:
                 duration_s=time.perf_counter() - start,
             )
         assert spec.config is not None and spec.hardware is not None
+        if spec.action == "pace":
+            return TrialResult(
+                outcome="ok", pace=_pace(task, spec), duration_s=time.perf_counter() - start
+            )
         if spec.action == "train":
             from autoaccel.measure import measure_train
 
@@ -68,6 +73,16 @@ def execute(spec: TrialSpec) -> TrialResult:
             traceback=trace,
             duration_s=time.perf_counter() - start,
         )
+
+
+def _pace(task: Task, spec: TrialSpec) -> Pace:
+    from autoaccel.measure import deploy_pace, train_pace
+
+    assert spec.config is not None and spec.hardware is not None
+    if spec.stage == "train":
+        return train_pace(task, spec.config, spec.hardware, seed=spec.seed)
+    assert spec.weights_in is not None
+    return deploy_pace(task, spec.config, spec.hardware, Path(spec.weights_in), seed=spec.seed)
 
 
 def _die_with_parent(poll_s: float = 1.0) -> None:

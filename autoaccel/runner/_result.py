@@ -7,9 +7,10 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from autoaccel.knobs import Config, TaskFacts
-from autoaccel.measure import Measurement
+from autoaccel.knobs import Config, Stage, TaskFacts
+from autoaccel.measure import Measurement, Pace
 from autoaccel.probe import HardwareProfile
+from autoaccel.runner._machine import MachineLoad
 
 # Names the tuner's pid to its trial process, which ends itself when that tuner dies.
 TUNER_PID_VARIABLE = "AUTOACCEL_TUNER_PID"
@@ -18,7 +19,8 @@ Outcome = Literal[
     "ok", "oom", "pruned", "timeout", "crash", "diverged", "user_error", "interrupted"
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-Action = Literal["inspect", "train", "deploy"]
+# "pace" times a configuration with no metric, for the confirmation rounds.
+Action = Literal["inspect", "train", "deploy", "pace"]
 
 
 class TrialSpec(BaseModel):
@@ -36,6 +38,7 @@ class TrialSpec(BaseModel):
     min_throughput: float | None = Field(
         default=None, description="Stop early (pruned) when clearly slower than this."
     )
+    stage: Stage = Field(default="train", description="pace: which stage's loop to time")
 
 
 class TrialResult(BaseModel):
@@ -46,11 +49,15 @@ class TrialResult(BaseModel):
     outcome: Outcome
     reason: str | None = Field(default=None, description="One line: why it did not finish.")
     measurement: Measurement | None = None
+    pace: Pace | None = None
     facts: TaskFacts | None = None
     traceback: str | None = None
     log_tail: str = ""
     duration_s: float = 0.0
     exit_code: int | None = None
+    machine: MachineLoad | None = Field(
+        default=None, description="What else the machine was doing while the trial ran."
+    )
 
     @property
     def ok(self) -> bool:

@@ -14,33 +14,38 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from autoaccel import defaults
+from autoaccel.runner._machine import LoadMeter
 from autoaccel.runner._outcome import describe_exit
 from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
 
 LOG_TAIL_CHARS = 4000
-DEFAULT_TIMEOUT_S = 600.0
 
 
 def run_trial(
     spec: TrialSpec,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
+    timeout_s: float = defaults.TRIAL_TIMEOUT_S,
     *,
     popen: Callable[..., subprocess.Popen[bytes]] = subprocess.Popen,
     python: str = sys.executable,
     clock: Callable[[], float] = time.monotonic,
+    meter: LoadMeter | None = None,
 ) -> TrialResult:
     """Run ``spec`` in a new Python process (its own process group) and return its result.
 
     The trial may not outlive ``timeout_s``: past it, the whole process group is killed, its
     DataLoader workers and compiler workers included. The group is killed after every trial
     anyway, so no process is left behind. KeyboardInterrupt kills the trial and propagates.
+    ``meter`` reads what else the machine did meanwhile; this process only waits.
     """
+    meter = meter or LoadMeter()
     with tempfile.TemporaryDirectory(prefix="autoaccel-trial-") as folder:
         spec_path = Path(folder, "spec.json")
         result_path = Path(folder, "result.json")
         log_path = Path(folder, "log.txt")
         spec_path.write_text(spec.model_dump_json())
         env = {**os.environ, "PYTHONUNBUFFERED": "1", TUNER_PID_VARIABLE: str(os.getpid())}
+        meter.start()
         start = clock()
         with log_path.open("wb") as log:
             process = popen(
@@ -60,6 +65,7 @@ def run_trial(
                 _kill_group(process.pid)
                 process.wait()
         duration = clock() - start
+        machine = meter.stop(duration)
         tail = _tail(log_path)
         if timed_out:
             return TrialResult(
@@ -67,6 +73,7 @@ def run_trial(
                 reason=f"the trial ran past its {timeout_s:g} s limit and was stopped",
                 log_tail=tail,
                 duration_s=duration,
+                machine=machine,
             )
         result = _read_result(result_path)
         if result is None:
@@ -76,9 +83,15 @@ def run_trial(
                 log_tail=tail,
                 duration_s=duration,
                 exit_code=process.returncode,
+                machine=machine,
             )
         return result.model_copy(
-            update={"log_tail": tail, "duration_s": duration, "exit_code": process.returncode}
+            update={
+                "log_tail": tail,
+                "duration_s": duration,
+                "exit_code": process.returncode,
+                "machine": machine,
+            }
         )
 
 

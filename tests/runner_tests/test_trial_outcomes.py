@@ -123,3 +123,21 @@ def test_inspect_reports_task_facts(tasks_dir) -> None:
     assert facts.has_conv2d and facts.has_linear
     assert (facts.train_samples, facts.eval_samples) == (256, 64)
     assert facts.baseline.batch_size == 16 and facts.name == "tiny"
+
+
+def test_a_pace_trial_times_training_without_a_metric(tasks_dir, cpu_profile) -> None:
+    result = run_trial(
+        TrialSpec(
+            action="pace",
+            stage="train",
+            script=str(tasks_dir / "tiny.py"),
+            config=Config(batch_size=16),
+            hardware=cpu_profile,
+        )
+    )
+    assert result.ok, result.log_tail
+    assert result.measurement is None
+    assert result.pace is not None and result.pace.throughput.rate > 0
+    assert result.pace.throughput.boundaries >= 2  # tiny epochs: whole ones are timed
+    # The tuner read the machine's counters around the trial.
+    assert result.machine is not None and result.machine.cores >= 1
