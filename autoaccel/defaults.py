@@ -13,3 +13,5 @@ STORAGE = f"sqlite:///{STUDIES_DIR.as_posix()}/autoaccel.db"
 TRIALS = 20  # finished trials per stage
 TRIAL_TIMEOUT_S = 600.0  # seconds before one trial process is stopped
 MAX_METRIC_DROP = 0.01  # in the metric's own units: one point of accuracy
+CONFIRM_CANDIDATES = 3  # the best feasible trials measured again against the baseline
+CONFIRM_MAX_ROUNDS = 8  # interleaved rounds at most, when candidates stay hard to tell apart

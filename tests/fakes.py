@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from autoaccel.knobs import Config, TaskFacts
-from autoaccel.measure import Measurement, Throughput
+from autoaccel.measure import Measurement, Pace, Throughput
 from autoaccel.probe import Accelerator, CpuInfo, HardwareProfile, Software
 from autoaccel.runner import TrialResult, TrialSpec
 
 # Bound now: CLI tests replace autoaccel.study.tune with a call of tune_with_fakes.
-from autoaccel.study import TuneOptions, TuneResult, tune
+from autoaccel.study import SilentProgress, TuneOptions, TuneResult, tune
 
 TASKS = Path(__file__).parent / "fixtures" / "tasks"
 TINY = TASKS / "tiny.py"
@@ -139,14 +139,30 @@ class FakeRunner:
             Path(spec.weights_out).write_bytes(b"weights")
         elif len(self.measured()) == self.interrupt_at:
             raise KeyboardInterrupt
-        return self.model(spec.config or Config(), "train" if spec.action == "train" else "deploy")
+        stage = spec.stage if spec.action == "pace" else spec.action
+        result = self.model(spec.config or Config(), "train" if stage == "train" else "deploy")
+        if spec.action != "pace" or result.measurement is None:
+            return result
+        m = result.measurement
+        pace = Pace(
+            stage=m.stage,
+            throughput=m.throughput,
+            first_step_s=m.first_step_s,
+            warmup_s=m.warmup_s,
+            warmup_steps=5,
+            timed_steps=m.timed_steps,
+        )
+        return result.model_copy(update={"measurement": None, "pace": pace})
 
     def measured(self) -> list[TrialSpec]:
         return [s for s in self.specs if not s.weights_out]
 
-    def configs(self, action: str) -> list[Config]:
-        """The configurations of the measured trials of ``action``, in order."""
-        return [s.config or Config() for s in self.measured() if s.action == action]
+    def configs(self, action: str, seed: int = 0) -> list[Config]:
+        """The configurations of the measured trials of ``action`` with ``seed``, in order
+        (a second seed trains the confirmed winner and the baseline again)."""
+        return [
+            s.config or Config() for s in self.measured() if s.action == action and s.seed == seed
+        ]
 
 
 def tune_with_fakes(
@@ -169,3 +185,13 @@ def tune_with_fakes(
         inspect=lambda target: known,
         **seams,
     )
+
+
+class RecordingProgress(SilentProgress):
+    """Keeps the tuner's notes, to check what it told the user."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)

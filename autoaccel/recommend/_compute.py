@@ -3,11 +3,12 @@ stored trials: the same records give the same recommendation on any machine."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from autoaccel import _format as fmt
-from autoaccel.knobs import Stage
 from autoaccel.recommend._model import StageRecommendation
+from autoaccel.recommend._paired import Confirmation
 from autoaccel.recommend._records import TrialRecord
 
 DATA_WAIT_LIMIT = 0.10
@@ -27,14 +28,17 @@ def is_feasible(record: TrialRecord, baseline_metric: float, max_metric_drop: fl
 
 def recommend_stage(
     records: Sequence[TrialRecord],
-    stage: Stage,
+    stage: str,
     max_metric_drop: float,
     largest_batch: int | None = None,
+    confirmation: Confirmation | None = None,
 ) -> StageRecommendation | None:
-    """The feasible trial with the highest median throughput, against the baseline.
+    """The recommended trial against the baseline.
 
-    Returns None while the baseline has not finished (nothing to compare with). On a tie,
-    the earlier trial wins, so the baseline wins over an equal configuration.
+    With a finished ``confirmation``, its winner (the baseline when none was clear of it),
+    with the speedup and interval of the paired rounds. Without one, the feasible trial
+    with the highest span rate in the search; on a tie the earlier trial wins, so the
+    baseline wins over an equal configuration. None while the baseline has not finished.
     """
     baseline = baseline_of(records)
     if baseline is None or not baseline.ok or baseline.measurement is None:
@@ -43,8 +47,31 @@ def recommend_stage(
     finished = [r for r in records if r.outcome != "interrupted"]
     feasible = [r for r in finished if is_feasible(r, base_metric, max_metric_drop)]
     best = max(feasible, key=lambda r: (r.throughput, -r.number))
+    confirmed = confirmation is not None and confirmation.done and confirmation.verdict
+    if confirmed:
+        assert confirmation is not None and confirmation.verdict is not None
+        by_number = {r.number: r for r in records}
+        best = by_number.get(confirmation.winner, baseline) if confirmation.winner else baseline
     m, b = best.measurement, baseline.measurement
     assert m is not None
+    speedup = m.throughput.rate / b.throughput.rate
+    interval = None
+    extra: dict[str, object] = {}
+    if confirmed:
+        assert confirmation is not None and confirmation.verdict is not None
+        estimate = confirmation.verdict.speedups.get(best.number)
+        if estimate is not None:
+            speedup, interval = estimate.value, (estimate.low, estimate.high)
+        elif best.number == baseline.number:
+            speedup = 1.0
+        extra = {
+            "confirmed_rounds": len(confirmation.rounds),
+            "confirmation": confirmation.verdict.reason,
+            "metric_check": next(
+                (c for c in confirmation.metric_checks if c.trial == best.number), None
+            ),
+        }
+    one_off, base_one_off = one_off_s(best), one_off_s(baseline)
     return StageRecommendation(
         stage=stage,
         config=best.config,
@@ -52,7 +79,8 @@ def recommend_stage(
         baseline_trial=baseline.number,
         throughput=m.throughput,
         baseline_throughput=b.throughput,
-        speedup=m.throughput.rate / b.throughput.rate,
+        speedup=speedup,
+        speedup_ci=interval,
         metric=m.metric,
         baseline_metric=base_metric,
         metric_name=m.metric_name,
@@ -66,7 +94,31 @@ def recommend_stage(
         limits=limits(best, baseline, largest_batch),
         finished_trials=len(finished),
         feasible_trials=len(feasible),
+        one_off_s=one_off,
+        baseline_one_off_s=base_one_off,
+        break_even_steps=break_even_steps(best, baseline),
+        unstable=best.unstable or baseline.unstable,
+        **extra,
     )
+
+
+def one_off_s(record: TrialRecord) -> float | None:
+    """What the first step cost beyond a steady step (compilation, autotuning, warm caches)."""
+    m = record.measurement
+    if m is None or m.throughput.rate <= 0:
+        return None
+    return max(0.0, m.first_step_s - record.config.batch_size / m.throughput.rate)
+
+
+def break_even_steps(best: TrialRecord, baseline: TrialRecord) -> int | None:
+    """Training steps of ``best`` after which its one-off cost over the baseline's is paid
+    back by its faster steps; None when it costs nothing extra or never pays back."""
+    extra = (one_off_s(best) or 0.0) - (one_off_s(baseline) or 0.0)
+    m, b = best.measurement, baseline.measurement
+    if extra <= 0 or m is None or b is None or m.throughput.rate <= b.throughput.rate:
+        return None
+    saved_per_sample = 1 / b.throughput.rate - 1 / m.throughput.rate
+    return math.ceil(extra / saved_per_sample / best.config.batch_size)
 
 
 def limits(best: TrialRecord, baseline: TrialRecord, largest_batch: int | None) -> list[str]:

@@ -11,6 +11,7 @@ from autoaccel import defaults
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config
 from autoaccel.measure import Throughput
+from autoaccel.recommend._paired import MetricCheck
 
 SCHEMA_VERSION = 1
 FILE_NAME = "recommendation.json"
@@ -43,6 +44,26 @@ class StageRecommendation(BaseModel):
     )
     finished_trials: int
     feasible_trials: int
+    speedup_ci: tuple[float, float] | None = Field(
+        default=None, description="95% interval of the speedup over paired rounds."
+    )
+    confirmed_rounds: int = Field(
+        default=0, description="Paired rounds against the baseline; 0: from the search alone."
+    )
+    confirmation: str | None = Field(default=None, description="Why the rounds chose it.")
+    metric_check: MetricCheck | None = Field(
+        default=None, description="Its metric and the baseline's, trained with a second seed."
+    )
+    one_off_s: float | None = Field(
+        default=None, description="First-step time beyond a steady step: compilation and such."
+    )
+    baseline_one_off_s: float | None = None
+    break_even_steps: int | None = Field(
+        default=None, description="Steps after which the one-off cost is paid back."
+    )
+    unstable: str | None = Field(
+        default=None, description="Why its measurement or the baseline's is in doubt."
+    )
 
     @property
     def is_baseline(self) -> bool:

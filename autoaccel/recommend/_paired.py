@@ -18,11 +18,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from autoaccel import defaults
+
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 TIE_MARGIN = 0.03  # two setups whose ratio is surely within 3% of 1 are the same speed
 MIN_ROUNDS = 3
-MAX_ROUNDS = 8
+MAX_ROUNDS = defaults.CONFIRM_MAX_ROUNDS
 
 
 class Round(BaseModel):
@@ -168,3 +170,52 @@ def judge(
             "fewest knobs"
         )
     return Verdict(status="decided", winner=winner, speedups=speedups, reason=reason)
+
+
+class MetricCheck(BaseModel):
+    """A candidate's and the baseline's metric trained again with another seed.
+
+    The search judged every metric on one seed; a candidate that held its metric by luck of
+    that seed should not be recommended. The baseline's own seed-to-seed difference says
+    how large such luck can be on this task.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    seed: int
+    trial: int
+    metric: float | None = Field(description="The candidate's metric, this seed.")
+    baseline_metric: float | None = Field(description="The baseline's metric, this seed.")
+    first_metric: float = Field(description="The candidate's metric in the search.")
+    first_baseline_metric: float = Field(description="The baseline's metric in the search.")
+
+    @property
+    def drop(self) -> float | None:
+        """How far the candidate's metric fell under the baseline's, this seed."""
+        if self.metric is None or self.baseline_metric is None:
+            return None
+        return self.baseline_metric - self.metric
+
+    @property
+    def baseline_seed_difference(self) -> float | None:
+        """How much the baseline's metric moved from one seed to the other."""
+        if self.baseline_metric is None:
+            return None
+        return abs(self.baseline_metric - self.first_baseline_metric)
+
+    def holds(self, max_metric_drop: float) -> bool:
+        drop = self.drop
+        return drop is not None and drop <= max_metric_drop + 1e-12
+
+
+class Confirmation(BaseModel):
+    """What the rounds measured, and the verdict once they are done."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidates: list[int]
+    rounds: list[Round] = Field(default_factory=list)
+    verdict: Verdict | None = None
+    metric_checks: list[MetricCheck] = Field(default_factory=list)
+    winner: int | None = None
+    done: bool = False

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from autoaccel.knobs import Config
 from autoaccel.measure import Measurement
-from autoaccel.runner import Outcome
+from autoaccel.runner import MachineLoad, Outcome
 
 # Why a trial ran: the baseline to beat, a first guess from the hardware, a sampled
 # configuration, or one queued again after its tuner stopped.
@@ -32,6 +32,15 @@ class TrialRecord(BaseModel):
     skipped: bool = False
     traceback: str | None = None
     log_tail: str | None = None
+    machine: MachineLoad | None = None
+    unstable: str | None = Field(
+        default=None, description="Why its windows stayed in disagreement when measured again."
+    )
+
+    @property
+    def measured(self) -> bool:
+        """Whether a trial process ran for it (not a copy of an earlier trial's result)."""
+        return self.repeat_of is None and not self.skipped
 
     @property
     def ok(self) -> bool:

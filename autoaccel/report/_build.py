@@ -16,7 +16,6 @@ from autoaccel.recommend import (
     TrialRecord,
     baseline_of,
     is_feasible,
-    recommend_stage,
 )
 from autoaccel.report._apply import how_to_apply
 from autoaccel.report._importance import param_importance
@@ -100,7 +99,7 @@ def _stage_report(
     stage = stored.stage
     by_number = {t.number: t for t in trials}
     records = stored.records()
-    rec = recommend_stage(records, stage, stored.max_metric_drop, stored.largest_batch)
+    rec = stored.recommendation(records)
     baseline = baseline_of(records)
     measured_baseline = baseline if baseline is not None and baseline.ok else None
     base_metric = measured_baseline.metric if measured_baseline else None

@@ -6,11 +6,12 @@ from __future__ import annotations
 from autoaccel.runner._inspect import inspect_script
 from autoaccel.runner._machine import CpuCounters, LoadMeter, MachineLoad
 from autoaccel.runner._outcome import classify_exception, is_oom_error
-from autoaccel.runner._result import OUTCOMES, Outcome, TrialResult, TrialSpec
+from autoaccel.runner._result import OUTCOMES, Action, Outcome, TrialResult, TrialSpec
 from autoaccel.runner._spawn import run_trial
 
 __all__ = [
     "OUTCOMES",
+    "Action",
     "CpuCounters",
     "LoadMeter",
     "MachineLoad",

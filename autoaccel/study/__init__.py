@@ -12,6 +12,7 @@ from autoaccel.study._folder import StudyFolder
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._space import SearchSpace, default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import StageStudy
+from autoaccel.study._state import TuneOptions
 from autoaccel.study._storage import (
     open_storage,
     redact,
@@ -24,11 +25,7 @@ from autoaccel.study._stored import (
     recommendation_of,
     study_names,
 )
-from autoaccel.study._tune import (
-    TuneOptions,
-    TuneResult,
-    tune,
-)
+from autoaccel.study._tune import TuneResult, tune
 
 __all__ = [
     "STAGES",

@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from autoaccel.errors import StorageError
-from autoaccel.recommend import recommend_stage
 from autoaccel.study._storage import open_storage
 from autoaccel.study._stored import load_stages, study_names
 
@@ -75,7 +74,7 @@ def _summary(handle: Any, name: str) -> StudySummary:
         trials = stored.optuna_study.get_trials(deepcopy=False)
         completed += [t.datetime_complete for t in trials if t.datetime_complete is not None]
         records = stored.records()
-        rec = recommend_stage(records, stage, stored.max_metric_drop, stored.largest_batch)
+        rec = stored.recommendation(records)
         recommended = rec.config.for_stage(stage) if rec else None
         baseline = stored.baseline.for_stage(stage)
         summaries[stage] = StageSummary(

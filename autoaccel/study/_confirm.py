@@ -12,56 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from autoaccel.knobs import Config
 from autoaccel.recommend import (
     MAX_ROUNDS,
     MIN_ROUNDS,
+    Confirmation,
+    MetricCheck,
     Round,
     TrialRecord,
-    Verdict,
     baseline_of,
     is_feasible,
     judge,
 )
-
-ATTR = "confirmation"
-DEFAULT_CANDIDATES = 3
-
-
-class MetricCheck(BaseModel):
-    """The winner's and the baseline's metric trained again with another seed."""
-
-    model_config = ConfigDict(frozen=True)
-
-    seed: int
-    trial: int
-    metric: float | None
-    baseline_metric: float | None
-    first_seed_difference: float | None = Field(
-        default=None, description="The winner's metric minus the baseline's, first seed."
-    )
-
-    @property
-    def difference(self) -> float | None:
-        """The winner's metric minus the baseline's, second seed."""
-        if self.metric is None or self.baseline_metric is None:
-            return None
-        return self.metric - self.baseline_metric
-
-
-class Confirmation(BaseModel):
-    """What the rounds measured, and the verdict once they are done."""
-
-    model_config = ConfigDict(frozen=True)
-
-    candidates: list[int]
-    rounds: list[Round] = Field(default_factory=list)
-    verdict: Verdict | None = None
-    metric_checks: list[MetricCheck] = Field(default_factory=list)
-    winner: int | None = None
-    done: bool = False
+from autoaccel.runner import Action, TrialResult, TrialSpec
+from autoaccel.study._stage_study import CONFIRMATION_ATTR
+from autoaccel.study._state import Interrupted, StageRun
 
 
 def pick_candidates(
@@ -93,7 +60,7 @@ def pick_candidates(
 def load_confirmation(attrs: Mapping[str, Any], candidates: list[int]) -> Confirmation:
     """The stored confirmation of exactly these candidates, or a fresh one."""
     try:
-        stored = Confirmation.model_validate(attrs.get(ATTR) or {"candidates": []})
+        stored = Confirmation.model_validate(attrs.get(CONFIRMATION_ATTR) or {"candidates": []})
     except ValidationError:
         stored = Confirmation(candidates=[])
     if stored.candidates == candidates:
@@ -147,3 +114,150 @@ def run_rounds(
 
 def _with_last_round(confirmation: Confirmation, current: Round) -> Confirmation:
     return confirmation.model_copy(update={"rounds": [*confirmation.rounds[:-1], current]})
+
+
+def confirm_stage(stage_run: StageRun) -> None:
+    """Confirm the stage's best candidates against the baseline, then their metric with a
+    second seed, and store the verdict with the study. Does nothing once it is stored."""
+    tuning, ss = stage_run.tuning, stage_run.study
+    options, progress = tuning.options, tuning.progress
+    records = ss.records()
+    baseline = baseline_of(records)
+    chosen = pick_candidates(records, ss.max_metric_drop, options.confirm)
+    if baseline is None or baseline.measurement is None or not chosen:
+        return
+    study = ss.optuna_study
+    confirmation = load_confirmation(study.user_attrs, [r.number for r in chosen])
+    if confirmation.done:
+        return
+
+    def save(current: Confirmation) -> None:
+        study.set_user_attr(CONFIRMATION_ATTR, current.model_dump(mode="json"))
+        last = current.rounds[-1] if current.rounds else None
+        if last is not None and set(last.candidates) >= set(current.candidates):
+            progress.note(_round_line(ss.stage, len(current.rounds), last))
+
+    def pace(config: Config) -> float | None:
+        result = _run(stage_run, "pace", config, options.seed)
+        return result.pace.throughput.rate if result.ok and result.pace else None
+
+    if not confirmation.rounds:
+        progress.note(
+            f"{ss.stage}: confirming trial(s) {', '.join(str(r.number) for r in chosen)} "
+            "against the baseline in interleaved rounds"
+        )
+    confirmation = run_rounds(
+        confirmation,
+        {r.number: r.config for r in chosen},
+        ss.baseline,
+        changed_knob_counts(chosen, ss.baseline, ss.stage),
+        pace,
+        save,
+        max_rounds=options.max_rounds,
+    )
+    confirmation = _check_metrics(stage_run, confirmation, {r.number: r for r in chosen}, save)
+    save(confirmation)
+    verdict = confirmation.verdict
+    assert verdict is not None
+    if confirmation.winner is None:
+        progress.note(f"{ss.stage}: the baseline stays: {verdict.reason}")
+    else:
+        speedup = verdict.speedups[confirmation.winner]
+        progress.note(
+            f"{ss.stage}: trial {confirmation.winner} confirmed at {speedup.value:.2f}x "
+            f"(95% interval {speedup.low:.2f}x to {speedup.high:.2f}x): {verdict.reason}"
+        )
+
+
+def metric_order(confirmation: Confirmation, changed: Mapping[int, int]) -> list[int]:
+    """Candidates whose metric to check, in the order they would win: the verdict's winner
+    first, then the others clear of the baseline, fewer changes and more speed first."""
+    verdict = confirmation.verdict
+    if verdict is None or verdict.winner is None:
+        return []
+    others = [
+        trial
+        for trial, speedup in verdict.speedups.items()
+        if trial != verdict.winner and speedup.clear_above()
+    ]
+    others.sort(key=lambda t: (changed[t], -verdict.speedups[t].value))
+    return [verdict.winner, *others]
+
+
+def _check_metrics(
+    stage_run: StageRun,
+    confirmation: Confirmation,
+    chosen: Mapping[int, TrialRecord],
+    save: Callable[[Confirmation], None],
+) -> Confirmation:
+    """The first candidate, in :func:`metric_order`, whose metric holds on a second seed wins.
+
+    A deploy candidate without pruning computes the same metric on any seed (its weights
+    are the trained ones), so it is not trained again.
+    """
+    ss, options = stage_run.study, stage_run.tuning.options
+    baseline = baseline_of(ss.records())
+    assert baseline is not None and baseline.metric is not None
+    seed = options.seed + 1
+    changed = changed_knob_counts(list(chosen.values()), ss.baseline, ss.stage)
+    checks = list(confirmation.metric_checks)
+    baseline_metric = checks[0].baseline_metric if checks else None
+    for trial in metric_order(confirmation, changed):
+        record = chosen[trial]
+        if ss.stage == "deploy" and record.config.pruning_ratio == 0:
+            return confirmation.model_copy(update={"winner": trial, "done": True})
+        check = next((c for c in checks if c.trial == trial), None)
+        if check is None:
+            if baseline_metric is None:
+                baseline_metric = _metric(stage_run, ss.baseline, seed)
+            assert record.metric is not None
+            check = MetricCheck(
+                seed=seed,
+                trial=trial,
+                metric=_metric(stage_run, record.config, seed),
+                baseline_metric=baseline_metric,
+                first_metric=record.metric,
+                first_baseline_metric=baseline.metric,
+            )
+            checks.append(check)
+            confirmation = confirmation.model_copy(update={"metric_checks": checks})
+            save(confirmation)
+        if check.holds(ss.max_metric_drop):
+            return confirmation.model_copy(update={"winner": trial, "done": True})
+        stage_run.tuning.progress.note(
+            f"{ss.stage}: trial {trial}'s metric did not hold with seed {seed}; "
+            "it is not recommended"
+        )
+    return confirmation.model_copy(update={"winner": None, "done": True})
+
+
+def _metric(stage_run: StageRun, config: Config, seed: int) -> float | None:
+    result = _run(stage_run, stage_run.study.stage, config, seed)
+    return result.measurement.metric if result.ok and result.measurement else None
+
+
+def _run(stage_run: StageRun, action: Action, config: Config, seed: int) -> TrialResult:
+    tuning, ss = stage_run.tuning, stage_run.study
+    spec = TrialSpec(
+        action=action,
+        stage=ss.stage,
+        script=tuning.target.spec,
+        config=config,
+        hardware=tuning.hardware,
+        seed=seed,
+        weights_in=stage_run.weights,
+    )
+    try:
+        return tuning.run(spec, tuning.options.trial_timeout_s)
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+
+
+def _round_line(stage: str, number: int, last: Round) -> str:
+    base = last.baseline
+    parts = [f"baseline {base:,.0f}/s" if base else "baseline failed"]
+    for trial, rate in last.candidates.items():
+        parts.append(
+            f"trial {trial} {rate / base:.2f}x" if rate and base else f"trial {trial} failed"
+        )
+    return f"{stage}: confirmation round {number}: " + ", ".join(parts)

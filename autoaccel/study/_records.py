@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from autoaccel.knobs import Config
 from autoaccel.measure import Measurement
 from autoaccel.recommend import TrialRecord
-from autoaccel.runner import TrialResult
+from autoaccel.runner import MachineLoad, TrialResult
 
 TEXT_LIMIT = 4000  # tracebacks and log tails are kept to their last characters
 NOT_FINISHED = "did_not_finish"
@@ -47,6 +47,7 @@ def result_attrs(result: TrialResult) -> dict[str, Any]:
         "duration_s": result.duration_s,
         "traceback": _clip(result.traceback),
         "log_tail": _clip(result.log_tail) if not result.ok else None,
+        "machine": result.machine.model_dump() if result.machine else None,
     }
 
 
@@ -76,6 +77,8 @@ def record_of(trial: Any) -> TrialRecord | None:
             skipped=bool(attrs.get("skipped", False)),
             traceback=attrs.get("traceback"),
             log_tail=attrs.get("log_tail"),
+            machine=MachineLoad.model_validate(attrs["machine"]) if attrs.get("machine") else None,
+            unstable=attrs.get("unstable"),
         )
     except (ValidationError, KeyError, TypeError):
         return None

@@ -13,16 +13,19 @@ import socket
 import warnings
 from typing import Any
 
+from pydantic import ValidationError
+
 from autoaccel import defaults
 from autoaccel._version import __version__
 from autoaccel.errors import StudyError
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import TrialRecord
+from autoaccel.recommend import Confirmation, StageRecommendation, TrialRecord, recommend_stage
 from autoaccel.study._records import records_of
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._storage import stage_study_name
 
+CONFIRMATION_ATTR = "confirmation"  # the paired rounds and their verdict
 ATTR_KIND = "autoaccel"  # marks a study autoaccel made, with the version that made it
 
 
@@ -54,10 +57,40 @@ class StageStudy:
         """The trials' records, read from the storage now."""
         return records_of(self.optuna_study.get_trials(deepcopy=False))
 
+    @property
+    def confirmation(self) -> Confirmation | None:
+        """The stored paired confirmation of this stage's candidates, if any."""
+        data = self.optuna_study.user_attrs.get(CONFIRMATION_ATTR)
+        if not data:
+            return None
+        try:
+            return Confirmation.model_validate(data)
+        except ValidationError:
+            return None
+
+    def recommendation(
+        self, records: list[TrialRecord] | None = None
+    ) -> StageRecommendation | None:
+        """The stage's recommendation from its stored trials (or ``records``, read already)."""
+        return recommend_stage(
+            self.records() if records is None else records,
+            self.stage,
+            self.max_metric_drop,
+            self.largest_batch,
+            self.confirmation,
+        )
+
     def finished_count(self) -> int:
+        """Finished trials that measured something: a repeat copies an earlier trial's
+        result and a skipped trial was known to run out of memory, so neither counts."""
         from optuna.trial import TrialState
 
-        return len(self.optuna_study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        complete = self.optuna_study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return sum(
+            1
+            for trial in complete
+            if "repeat_of" not in trial.user_attrs and not trial.user_attrs.get("skipped")
+        )
 
 
 def sampler(seed: int, trials: int) -> Any:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from autoaccel.errors import StorageError
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import Recommendation, recommend_stage
+from autoaccel.recommend import Recommendation
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._stage_study import ATTR_KIND, StageStudy
 from autoaccel.study._storage import split_study_name, stage_study_name
@@ -77,9 +77,7 @@ def recommendation_of(study: str, stages: dict[str, StageStudy]) -> Recommendati
     first = next(iter(stages.values()))
     recommended = {}
     for stage, stored in stages.items():
-        choice = recommend_stage(
-            stored.records(), stage, stored.max_metric_drop, stored.largest_batch
-        )
+        choice = stored.recommendation()
         if choice is not None:
             recommended[stage] = choice
     return Recommendation(

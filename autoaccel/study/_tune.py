@@ -10,18 +10,18 @@ writes the recommendation so far.
 from __future__ import annotations
 
 import dataclasses
-import math
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autoaccel import defaults
-from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
+from autoaccel.errors import BaselineFailedError, StudyError
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.study._confirm import confirm_stage
 from autoaccel.study._deploy_weights import weights_choice
 from autoaccel.study._first_guess import first_guess
 from autoaccel.study._floor import throughput_floor
@@ -29,7 +29,7 @@ from autoaccel.study._folder import StudyFolder
 from autoaccel.study._oom_bound import out_of_memory_at
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._records import constraints, result_attrs, trial_values
-from autoaccel.study._repeats import earlier_trial
+from autoaccel.study._repeats import earlier_trial, untried
 from autoaccel.study._space import default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import (
     StageRequest,
@@ -38,49 +38,13 @@ from autoaccel.study._stage_study import (
     open_stage_study,
     tuner_identity,
 )
+from autoaccel.study._state import Interrupted, StageRun, TuneOptions, Tuning
 from autoaccel.study._storage import check_study_name, open_storage
 from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
 from autoaccel.task import ScriptTarget, resolve_script
 
-STAGE_CHOICES = ("train", "deploy", "all")
 BASELINE_POLL_S = 2.0
-
-
-@dataclasses.dataclass(frozen=True)
-class TuneOptions:
-    """What ``autoaccel tune`` was asked to do; defaults match the command's."""
-
-    study: str | None = None
-    storage: str = defaults.STORAGE
-    space: Path | None = None
-    stage: str = "all"
-    trials: int = defaults.TRIALS
-    timeout_s: float | None = None
-    max_metric_drop: float | None = None  # None: the study's stored one, else the default
-    trial_timeout_s: float = defaults.TRIAL_TIMEOUT_S
-    allow_other_hardware: bool = False
-    seed: int = 0
-    studies_dir: Path = defaults.STUDIES_DIR
-
-    def check(self) -> None:
-        if self.stage not in STAGE_CHOICES:
-            raise ConfigError(f"--stage must be train, deploy or all, got {self.stage!r}.")
-        if self.trials < 1:
-            raise ConfigError(f"--trials must be at least 1, got {self.trials}.")
-        if self.timeout_s is not None and not self.timeout_s > 0:
-            raise ConfigError(
-                f"--timeout must be a positive number of seconds, got {self.timeout_s}."
-            )
-        if self.trial_timeout_s <= 0:
-            raise ConfigError("--trial-timeout must be a positive number of seconds.")
-        if self.max_metric_drop is not None and not (
-            math.isfinite(self.max_metric_drop) and self.max_metric_drop >= 0
-        ):
-            raise ConfigError(
-                f"--max-metric-drop must be a number >= 0, got {self.max_metric_drop}."
-            )
-        if self.space is not None and self.space.suffix.lower() not in (".yaml", ".yml"):
-            raise ConfigError(f"--space {self.space} must be a .yaml file.")
+REMEASURE = 1  # times a doubtful measurement is taken again
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,41 +57,9 @@ class TuneResult:
     records: dict[str, list[TrialRecord]]
 
 
-class _Interrupted(Exception):
-    """Ctrl-C arrived during a stage; the stage already told its running trial."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Tuning:
-    """One call of :func:`tune`: what all its stages share, the seams to the outside world
-    included."""
-
-    name: str
-    storage: Any
-    target: ScriptTarget
-    facts: TaskFacts
-    hardware: HardwareProfile
-    options: TuneOptions
-    progress: TuneProgress
-    run: Callable[[TrialSpec, float], TrialResult]
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
-
-
-@dataclasses.dataclass(frozen=True)
-class StageRun:
-    """One stage of a :class:`Tuning`: its study, when it stops starting trials, and (deploy
-    stage) the trained weights its trials load."""
-
-    tuning: Tuning
-    study: StageStudy
-    deadline: float | None
-    weights: str | None
-
-
 def tune(
     script: str,
-    options: TuneOptions = TuneOptions(),
+    options: TuneOptions | None = None,
     *,
     progress: TuneProgress | None = None,
     run: Callable[[TrialSpec, float], TrialResult] = run_trial,
@@ -142,6 +74,7 @@ def tune(
     ``run``, ``hardware``, ``inspect``, ``clock`` and ``sleep`` are the seams to the outside
     world: trial processes, the probe, the task's facts and time.
     """
+    options = options or TuneOptions()
     options.check()
     target = resolve_script(script)
     name = check_study_name(options.study or target.name)
@@ -177,7 +110,7 @@ def tune(
         try:
             weights = _trained_weights(tuning) if stage == "deploy" else None
             _run_stage(StageRun(tuning, stage_study, stage_deadline, weights))
-        except _Interrupted:
+        except Interrupted:
             interrupted = True
             break
     stored = load_stages(storage, name)
@@ -228,6 +161,14 @@ def _task_facts(
 
 
 def _run_stage(stage_run: StageRun) -> None:
+    """Search until the stage holds its trials, then confirm the best candidates."""
+    if _search(stage_run):
+        confirm_stage(stage_run)
+
+
+def _search(stage_run: StageRun) -> bool:
+    """Run trials until the stage holds ``options.trials`` measured ones; False when the time
+    budget or the space ran out first."""
     tuning, ss = stage_run.tuning, stage_run.study
     options, progress = tuning.options, tuning.progress
     study = ss.optuna_study
@@ -244,7 +185,7 @@ def _run_stage(stage_run: StageRun) -> None:
     while ss.finished_count() < options.trials:
         if stage_run.deadline is not None and tuning.clock() >= stage_run.deadline:
             progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
-            return
+            return False
         trial = study.ask()
         config = ss.space.suggest(trial, ss.baseline)
         role = trial.user_attrs.get("role", "search")
@@ -270,12 +211,7 @@ def _run_stage(stage_run: StageRun) -> None:
                 weights_in=stage_run.weights,
                 min_throughput=floor,
             )
-            try:
-                result = tuning.run(spec, options.trial_timeout_s)
-            except KeyboardInterrupt:
-                _tell_interrupted(ss, trial, config, role)
-                raise _Interrupted() from None
-            attrs = {}
+            result, attrs = _measure(stage_run, trial, config, role, spec)
         base_metric = (
             baseline.measurement.metric
             if baseline is not None and baseline.measurement is not None
@@ -292,6 +228,54 @@ def _run_stage(stage_run: StageRun) -> None:
             options.trials,
             _best_speedup(records, ss.max_metric_drop),
         )
+        if known is not None and not _queue_untried(ss, records, trial.number):
+            progress.note(f"{ss.stage}: every configuration in the space is measured")
+            return True
+    return True
+
+
+def _measure(
+    stage_run: StageRun, trial: Any, config: Config, role: str, spec: TrialSpec
+) -> tuple[TrialResult, dict[str, Any]]:
+    """Run the trial; one whose windows disagree, or that ran on a busy machine, runs once
+    more, and is flagged unstable if it still cannot be believed."""
+    tuning, ss = stage_run.tuning, stage_run.study
+    attrs: dict[str, Any] = {}
+    for attempt in range(1 + REMEASURE):
+        try:
+            result = tuning.run(spec, tuning.options.trial_timeout_s)
+        except KeyboardInterrupt:
+            _tell_interrupted(ss, trial, config, role)
+            raise Interrupted() from None
+        doubt = measurement_doubt(result)
+        if doubt is None:
+            return result, attrs
+        if attempt < REMEASURE:
+            tuning.progress.note(f"{ss.stage}: trial {trial.number} is measured again: {doubt}")
+            attrs["remeasured"] = doubt
+    attrs["unstable"] = doubt
+    return result, attrs
+
+
+def measurement_doubt(result: TrialResult) -> str | None:
+    """Why a finished trial's throughput cannot be believed as it is, or None."""
+    if not result.ok or result.measurement is None:
+        return None
+    unstable = result.measurement.throughput.instability
+    if unstable is not None:
+        return unstable
+    if result.machine is not None and result.machine.busy:
+        return f"the machine was busy ({result.machine.describe()})"
+    return None
+
+
+def _queue_untried(ss: StageStudy, records: list[TrialRecord], seed: int) -> bool:
+    """After a repeat, queue a configuration nothing has measured yet; False if none is left."""
+    left = untried(ss.space.grid(ss.baseline), records, ss.stage)
+    if not left:
+        return False
+    _enqueue(ss, random.Random(seed).choice(left), "search")
+    return True
 
 
 def _enqueue(ss: StageStudy, config: Config, role: str) -> None:
@@ -369,7 +353,7 @@ def _known_outcome(
     earlier = earlier_trial(records, config, stage)
     if earlier is not None:
         result = TrialResult(
-            outcome=earlier.outcome,  # type: ignore[arg-type]
+            outcome=earlier.outcome,
             reason=earlier.reason,
             measurement=earlier.measurement,
             traceback=earlier.traceback,

@@ -8,7 +8,7 @@ import math
 
 import optuna
 import pytest
-from fakes import FakeRunner, default_model
+from fakes import FakeRunner, RecordingProgress, default_model
 
 from autoaccel.errors import BaselineFailedError, ConfigError, StudyError
 from autoaccel.knobs import Config
@@ -19,6 +19,17 @@ from autoaccel.study import TuneOptions, load_stages, stage_study_name
 def stage_trials(options: TuneOptions, stage: str = "train"):
     study = optuna.load_study(study_name=stage_study_name("tiny", stage), storage=options.storage)
     return study.get_trials(deepcopy=False)
+
+
+def measured_trials(options: TuneOptions, stage: str = "train"):
+    """Finished trials that ran a trial process: what ``--trials`` counts."""
+    return [
+        t
+        for t in stage_trials(options, stage)
+        if t.state.name == "COMPLETE"
+        and "repeat_of" not in t.user_attrs
+        and not t.user_attrs.get("skipped")
+    ]
 
 
 def test_baseline_then_first_guess_then_search(tune_fake, options) -> None:
@@ -33,7 +44,7 @@ def test_baseline_then_first_guess_then_search(tune_fake, options) -> None:
     )
     roles = [t.user_attrs["role"] for t in stage_trials(options)]
     assert roles[:2] == ["baseline", "first_guess"]
-    assert len([t for t in stage_trials(options) if t.state.name == "COMPLETE"]) == 6
+    assert len(measured_trials(options)) == 6
     assert result.path.exists()
 
 
@@ -123,13 +134,30 @@ def test_repeated_configuration_is_not_rerun(tune_fake, options) -> None:
     assert len(launched) == len(set(launched))
     repeats = [r for r in result.records["train"] if r.repeat_of is not None]
     assert all(result.records["train"][r.repeat_of].config == r.config for r in repeats)
+    # A repeat is not a trial: the budget counts distinct measured configurations.
+    assert len(measured_trials(options)) == 14
+    assert len(set(launched)) == 14
+
+
+def test_a_space_smaller_than_the_budget_stops_when_every_configuration_is_measured(
+    tune_fake, options, tmp_path
+) -> None:
+    space = tmp_path / "small.yaml"
+    space.write_text("batch_size: [64, 128]\nprecision: [fp32]\n")
+    progress = RecordingProgress()
+    result, runner = tune_fake(
+        dataclasses.replace(options, trials=10, space=space), progress=progress
+    )
+    assert sorted(c.batch_size for c in runner.configs("train")) == [64, 128]
+    assert any("every configuration in the space is measured" in n for n in progress.notes)
+    assert result.recommendation.stages["train"] is not None
 
 
 def test_resume_continues_to_the_total(tune_fake, options) -> None:
     tune_fake(dataclasses.replace(options, trials=4))
-    before = {t.number: t.values for t in stage_trials(options) if t.state.name == "COMPLETE"}
+    before = {t.number: t.values for t in measured_trials(options)}
     _, runner2 = tune_fake(dataclasses.replace(options, trials=7))
-    after = {t.number: t.values for t in stage_trials(options) if t.state.name == "COMPLETE"}
+    after = {t.number: t.values for t in measured_trials(options)}
     assert len(after) == 7
     assert all(after[n] == values for n, values in before.items())
     assert runner2.configs("train")[0] != Config(batch_size=64)  # no second baseline
@@ -296,7 +324,7 @@ def test_recommendation_readable_from_storage_alone(tune_fake, options) -> None:
 
 def test_trials_get_a_floor_of_a_third_of_the_best(tune_fake, options) -> None:
     result, runner = tune_fake(dataclasses.replace(options, trials=5))
-    specs = [s for s in runner.specs if s.action == "train"]
+    specs = [s for s in runner.specs if s.action == "train" and s.seed == options.seed]
     assert specs[0].min_throughput is None  # the baseline always runs to the end
     records = result.records["train"]
     for spec in specs[1:]:

@@ -1,0 +1,104 @@
+"""What one ``autoaccel tune`` call carries through its stages: the options it was given,
+the seams to the outside world, and each stage's study."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from autoaccel import defaults
+from autoaccel.errors import ConfigError
+from autoaccel.knobs import TaskFacts
+from autoaccel.probe import HardwareProfile
+from autoaccel.recommend import MIN_ROUNDS
+from autoaccel.runner import TrialResult, TrialSpec
+from autoaccel.study._progress import TuneProgress
+from autoaccel.study._stage_study import StageStudy
+from autoaccel.task import ScriptTarget
+
+STAGE_CHOICES = ("train", "deploy", "all")
+MAX_CONFIRM = 10
+MAX_ROUNDS_LIMIT = 50
+
+
+class Interrupted(Exception):
+    """Ctrl-C arrived during a stage; what was running is already recorded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneOptions:
+    """What ``autoaccel tune`` was asked to do; defaults match the command's."""
+
+    study: str | None = None
+    storage: str = defaults.STORAGE
+    space: Path | None = None
+    stage: str = "all"
+    trials: int = defaults.TRIALS
+    timeout_s: float | None = None
+    max_metric_drop: float | None = None  # None: the study's stored one, else the default
+    trial_timeout_s: float = defaults.TRIAL_TIMEOUT_S
+    allow_other_hardware: bool = False
+    seed: int = 0
+    studies_dir: Path = defaults.STUDIES_DIR
+    confirm: int = defaults.CONFIRM_CANDIDATES  # candidates in the confirmation rounds; 0: none
+    max_rounds: int = defaults.CONFIRM_MAX_ROUNDS
+
+    def check(self) -> None:
+        if self.stage not in STAGE_CHOICES:
+            raise ConfigError(f"--stage must be train, deploy or all, got {self.stage!r}.")
+        if self.trials < 1:
+            raise ConfigError(f"--trials must be at least 1, got {self.trials}.")
+        if self.timeout_s is not None and not self.timeout_s > 0:
+            raise ConfigError(
+                f"--timeout must be a positive number of seconds, got {self.timeout_s}."
+            )
+        if self.trial_timeout_s <= 0:
+            raise ConfigError("--trial-timeout must be a positive number of seconds.")
+        if self.max_metric_drop is not None and not (
+            math.isfinite(self.max_metric_drop) and self.max_metric_drop >= 0
+        ):
+            raise ConfigError(
+                f"--max-metric-drop must be a number >= 0, got {self.max_metric_drop}."
+            )
+        if not 0 <= self.confirm <= MAX_CONFIRM:
+            raise ConfigError(
+                f"--confirm must be between 0 and {MAX_CONFIRM} candidates, got {self.confirm}."
+            )
+        if not MIN_ROUNDS <= self.max_rounds <= MAX_ROUNDS_LIMIT:
+            raise ConfigError(
+                f"--max-rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS_LIMIT}, "
+                f"got {self.max_rounds}."
+            )
+        if self.space is not None and self.space.suffix.lower() not in (".yaml", ".yml"):
+            raise ConfigError(f"--space {self.space} must be a .yaml file.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Tuning:
+    """One call of :func:`tune`: what all its stages share, the seams to the outside world
+    included."""
+
+    name: str
+    storage: Any
+    target: ScriptTarget
+    facts: TaskFacts
+    hardware: HardwareProfile
+    options: TuneOptions
+    progress: TuneProgress
+    run: Callable[[TrialSpec, float], TrialResult]
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class StageRun:
+    """One stage of a :class:`Tuning`: its study, when it stops starting trials, and (deploy
+    stage) the trained weights its trials load."""
+
+    tuning: Tuning
+    study: StageStudy
+    deadline: float | None
+    weights: str | None
