@@ -47,3 +47,15 @@ def seconds(value: float | None) -> str:
 
 def speedup(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
+
+
+def claim(value: float | None, interval: tuple[float, float] | None, confirmed: bool) -> str:
+    """A speedup as a claim: with its 95% interval, marked when it is inside the noise or
+    was never confirmed in paired rounds."""
+    if value is None:
+        return "-"
+    if interval is not None:
+        low, high = interval
+        noise = ", noise" if low <= 1.0 else ""
+        return f"{speedup(value)} [{low:.2f}-{high:.2f}{noise}]"
+    return speedup(value) if confirmed else f"{speedup(value)} (unconfirmed)"

@@ -19,7 +19,8 @@ from autoaccel.task import Task
 
 @dataclasses.dataclass
 class TrainResult:
-    """The trained model and how it did."""
+    """The trained model and how it did. ``epoch_rates``: samples/s of each epoch, its
+    loader start and every periodic cost included."""
 
     model: Any
     metric: float
@@ -27,6 +28,7 @@ class TrainResult:
     config: Config
     seconds: float
     samples_per_s: float
+    epoch_rates: list[float] = dataclasses.field(default_factory=list)
 
 
 def train(
@@ -112,17 +114,24 @@ def _train(
     samples = 0
     done = 0
     epoch = 0
+    epoch_rates = []
     while done < total:
         epoch += 1
         steps = min(run.steps_per_epoch, total - done)
         loss_sum = torch.zeros((), device=device)
+        epoch_start, epoch_samples = time.perf_counter(), 0
         for batch in run.batches(steps):
             inputs, targets = run.prepare(batch)
             loss_sum = loss_sum + run.step(inputs, targets).float()
-            samples += sample_count(targets)
+            epoch_samples += sample_count(targets)
         done += steps
-        check_finite(loss_sum, f"the training loss in epoch {epoch}")
-        log(f"autoaccel: epoch {epoch}: mean loss {float(loss_sum) / max(steps, 1):.4f}")
+        samples += epoch_samples
+        check_finite(loss_sum, f"the training loss in epoch {epoch}")  # waits for the device
+        epoch_rates.append(epoch_samples / (time.perf_counter() - epoch_start))
+        log(
+            f"autoaccel: epoch {epoch}: mean loss {float(loss_sum) / max(steps, 1):.4f}, "
+            f"{epoch_rates[-1]:,.0f} samples/s"
+        )
     synchronize(device)
     seconds = time.perf_counter() - start
     metric = run.evaluate()
@@ -130,4 +139,6 @@ def _train(
         f"autoaccel: {task.metric_name} {metric:.4f} after {seconds:.1f} s "
         f"({samples / seconds:,.0f} samples/s)"
     )
-    return TrainResult(run.model, metric, task.metric_name, config, seconds, samples / seconds)
+    return TrainResult(
+        run.model, metric, task.metric_name, config, seconds, samples / seconds, epoch_rates
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -11,8 +12,12 @@ from rich.table import Table
 from autoaccel import _format as fmt
 from autoaccel.runner import TrialResult
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Piped to a file or another program, lines do not wrap inside values at 80 columns.
+PIPED_WIDTH = 200
+console = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+err_console = Console(
+    stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPED_WIDTH
+)
 
 
 def print_json(document: Any) -> None:

@@ -48,16 +48,21 @@ def list_command(
 
     table = Table(box=None, pad_edge=False)
     for column in ("study", "finished trials", "best speedup", "hardware", "last trial"):
-        table.add_column(column, justify="right" if column == "best speedup" else "left")
+        # Numbers never break across lines; the hardware's name wraps instead.
+        table.add_column(
+            column,
+            justify="right" if column == "best speedup" else "left",
+            no_wrap=column != "hardware",
+        )
     for study in studies:
         if study.error:
             table.add_row(study.name, "unreadable", "-", study.error, "-")
             continue
         trials = ", ".join(f"{s.stage} {s.finished}" for s in study.stages.values())
         last = study.last_update.strftime("%Y-%m-%d %H:%M") if study.last_update else "-"
-        table.add_row(
-            study.name, trials, fmt.speedup(study.best_speedup), study.hardware or "-", last
-        )
+        best = study.best
+        claim = fmt.claim(best.speedup, best.speedup_ci, best.confirmed) if best else "-"
+        table.add_row(study.name, trials, claim, study.hardware or "-", last)
     console.print(table)
 
 
@@ -89,7 +94,8 @@ def show_command(
             rows.append(
                 (
                     "recommendation",
-                    f"{fmt.speedup(stage.speedup)} with trial {stage.recommended_trial}: {changed}",
+                    f"{fmt.claim(stage.speedup, stage.speedup_ci, stage.confirmed)} with trial "
+                    f"{stage.recommended_trial}: {changed}",
                 )
             )
         console.print()

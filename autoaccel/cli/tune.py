@@ -60,6 +60,18 @@ def tune_command(
         bool, typer.Option(help="Continue a study measured on a different machine.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed for the sampler and every trial.")] = 0,
+    confirm: Annotated[
+        int,
+        typer.Option(
+            help="After the search, measure this many of the best candidates again against "
+            "the baseline in interleaved rounds, and train the winner again with a second "
+            "seed; 0 skips it (the speedup then comes from one measurement each)."
+        ),
+    ] = defaults.CONFIRM_CANDIDATES,
+    max_rounds: Annotated[
+        int,
+        typer.Option(help="Paired rounds at most, when the candidates stay hard to tell apart."),
+    ] = defaults.CONFIRM_MAX_ROUNDS,
     json_output: JsonOption = False,
 ) -> None:
     """Search for the fastest setup of SCRIPT whose metric holds; save the recommendation."""
@@ -76,6 +88,8 @@ def tune_command(
         trial_timeout_s=trial_timeout,
         allow_other_hardware=allow_other_hardware,
         seed=seed,
+        confirm=confirm,
+        max_rounds=max_rounds,
     )
     out = err_console if json_output else console
     live = out.is_terminal and not json_output

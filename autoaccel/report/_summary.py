@@ -19,24 +19,31 @@ def config_line(rec: StageRecommendation) -> str:
 
 
 def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple[str, str]]:
-    """Speedup with both spreads, metric against baseline, memory, MFU, and (unless a
-    report shows them on their own) limits."""
+    """Speedup with its interval and both spreads, metric against baseline (and on a second
+    seed), one-off costs, memory, MFU, and (unless a report shows them on their own) limits."""
     unit = "training" if rec.stage == "train" else "inference"
     t, b = rec.throughput, rec.baseline_throughput
     metric_change = rec.metric - rec.baseline_metric
     rows = [
         ("trial", f"{rec.trial} (baseline: trial {rec.baseline_trial})"),
+        ("speedup", speedup_text(rec)),
         (
-            "speedup",
-            f"{fmt.speedup(rec.speedup)}  {unit} {fmt.rate(t.rate)} "
-            f"(spread {fmt.percent(t.spread)}) vs baseline {fmt.rate(b.rate)} "
-            f"(spread {fmt.percent(b.spread)})",
+            "throughput",
+            f"{unit} {fmt.rate(t.rate)} (spread {fmt.percent(t.spread)}) vs baseline "
+            f"{fmt.rate(b.rate)} (spread {fmt.percent(b.spread)}), in the search",
         ),
         (
             rec.metric_name,
             f"{rec.metric:.4g} vs baseline {rec.baseline_metric:.4g} ({metric_change:+.4g}; "
             f"allowed drop {rec.max_metric_drop:g})",
         ),
+    ]
+    if rec.metric_check is not None:
+        rows.append((f"{rec.metric_name}, seed {rec.metric_check.seed}", seed_text(rec)))
+    rows.append(("one-off cost", one_off_text(rec)))
+    if rec.unstable:
+        rows.append(("unstable", rec.unstable))
+    rows += [
         (
             "peak memory",
             f"{fmt.nbytes(rec.peak_memory_bytes)} vs baseline "
@@ -49,6 +56,51 @@ def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple
     if limits:
         rows += [("still limiting", limit) for limit in rec.limits]
     return rows
+
+
+def speedup_text(rec: StageRecommendation) -> str:
+    """The speedup with its 95% interval and how it was found, or why it is not one."""
+    if rec.confirmed_rounds == 0:
+        return (
+            f"{fmt.speedup(rec.speedup)} from the search alone (one measurement each, "
+            "not confirmed in paired rounds)"
+        )
+    rounds = f"{rec.confirmed_rounds} paired rounds against the baseline"
+    if rec.is_baseline:
+        return f"none: {rec.confirmation} ({rounds})"
+    if rec.speedup_ci is None:
+        return f"{fmt.speedup(rec.speedup)} ({rounds})"
+    low, high = rec.speedup_ci
+    noise = "; inside the noise" if low <= 1.0 else ""
+    return (
+        f"{fmt.speedup(rec.speedup)} (95% interval {fmt.speedup(low)} to {fmt.speedup(high)}, "
+        f"{rounds}{noise})"
+    )
+
+
+def seed_text(rec: StageRecommendation) -> str:
+    check = rec.metric_check
+    assert check is not None
+    moved = check.baseline_seed_difference
+    drop = check.drop
+    return (
+        f"{'-' if drop is None else f'{-drop:+.4g}'} against the baseline on this seed "
+        f"(allowed drop {rec.max_metric_drop:g}); the baseline itself moved "
+        f"{'-' if moved is None else f'{moved:.4g}'} from one seed to the other"
+    )
+
+
+def one_off_text(rec: StageRecommendation) -> str:
+    """What the first step costs beyond a steady one, and when faster steps pay it back."""
+    if rec.one_off_s is None:
+        return "-"
+    text = (
+        f"first step {fmt.seconds(rec.one_off_s)} beyond a steady step "
+        f"(baseline {fmt.seconds(rec.baseline_one_off_s)})"
+    )
+    if rec.break_even_steps is not None:
+        text += f", paid back after {rec.break_even_steps:,} steps"
+    return text
 
 
 def knobs_text(values: dict[str, object], empty: str = "-") -> str:

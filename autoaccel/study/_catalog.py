@@ -23,6 +23,8 @@ class StageSummary(BaseModel):
     outcomes: dict[str, int]
     feasible: int | None = None
     speedup: float | None = None
+    speedup_ci: tuple[float, float] | None = None
+    confirmed: bool = False
     recommended_trial: int | None = None
     baseline_trial: int | None = None
     recommended: dict[str, Any] | None = None
@@ -43,9 +45,15 @@ class StudySummary(BaseModel):
     error: str | None = None
 
     @property
+    def best(self) -> StageSummary | None:
+        """The stage with the largest speedup."""
+        measured = [s for s in self.stages.values() if s.speedup is not None]
+        return max(measured, key=lambda s: s.speedup or 0.0, default=None)
+
+    @property
     def best_speedup(self) -> float | None:
-        speedups = [s.speedup for s in self.stages.values() if s.speedup is not None]
-        return max(speedups, default=None)
+        best = self.best
+        return best.speedup if best else None
 
 
 def list_studies(storage: str) -> list[StudySummary]:
@@ -85,6 +93,8 @@ def _summary(handle: Any, name: str) -> StudySummary:
             outcomes=dict(Counter(r.outcome for r in records)),
             feasible=rec.feasible_trials if rec else None,
             speedup=rec.speedup if rec else None,
+            speedup_ci=rec.speedup_ci if rec else None,
+            confirmed=bool(rec and rec.confirmed_rounds),
             recommended_trial=rec.trial if rec else None,
             baseline_trial=rec.baseline_trial if rec else None,
             recommended=recommended,

@@ -36,7 +36,7 @@ def pick_candidates(
 ) -> list[TrialRecord]:
     """The ``count`` fastest feasible trials that are not the baseline, one per configuration."""
     baseline = baseline_of(records)
-    if baseline is None or baseline.metric is None:
+    if baseline is None or baseline.metric is None or count < 1:
         return []
     seen = {baseline.config.model_dump_json()}
     chosen: list[TrialRecord] = []

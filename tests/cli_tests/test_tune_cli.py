@@ -19,6 +19,9 @@ from fakes import tune_with_fakes
         (["--storage", "mongodb://x"], "is not one autoaccel can use"),
         (["--study", "bad name!"], "Error: study name 'bad name!' is not usable"),
         (["--space", "space.txt"], "Error: --space space.txt must be a .yaml file"),
+        (["--confirm", "-1"], "Error: --confirm must be between 0 and 10 candidates"),
+        (["--confirm", "11"], "Error: --confirm must be between 0 and 10 candidates"),
+        (["--max-rounds", "2"], "Error: --max-rounds must be between 3 and 50"),
     ],
 )
 def test_bad_flags(run_cli, tasks_dir, tmp_path, monkeypatch, args, expected) -> None:

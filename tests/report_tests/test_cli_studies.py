@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import optuna
 import pytest
@@ -17,6 +18,8 @@ def test_list(run_cli, study_here) -> None:
     assert lines[0].split()[:3] == ["study", "finished", "trials"]
     tiny = next(line for line in lines if line.startswith("tiny"))
     assert "train 12, deploy 12" in tiny and "NVIDIA H100" in tiny
+    # The best speedup is a confirmed claim: with its 95% interval in brackets.
+    assert re.search(r"\d+\.\d\dx \[\d+\.\d\d-\d+\.\d\d\]", tiny), tiny
     other = next(line for line in lines if line.startswith("other"))
     assert "train 2" in other and "deploy" not in other
     # Without a command, studies lists.
@@ -31,6 +34,8 @@ def test_list_json(run_cli, study_here) -> None:
     assert tiny["stages"]["train"]["finished"] == 12
     assert tiny["stages"]["train"]["outcomes"]["interrupted"] == 1
     assert tiny["stages"]["deploy"]["speedup"] > 1
+    low, high = tiny["stages"]["train"]["speedup_ci"]
+    assert low <= tiny["stages"]["train"]["speedup"] <= high
     assert tiny["last_update"] and tiny["hardware"].startswith("1x NVIDIA H100")
 
 

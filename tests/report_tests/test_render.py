@@ -138,3 +138,13 @@ def test_report_target_refusals(tmp_path) -> None:
         report_target("s", "html", tmp_path)
     with pytest.raises(ReportError, match="does not exist. Create it first"):
         report_target("s", None, tmp_path / "missing" / "r.html")
+
+
+@pytest.mark.parametrize("format", ["text", "markdown", "html"])
+def test_every_format_shows_the_confirmed_speedup_with_its_interval(info, format, tmp_path):
+    rec = info.stages["train"].recommendation
+    assert rec is not None and rec.speedup_ci is not None
+    text = write_report(info, format, tmp_path / f"report.{format}").read_text()
+    assert "95% interval" in text
+    assert f"{rec.confirmed_rounds} paired rounds against the baseline" in text
+    assert "one-off cost" in text
