@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from autoaccel import defaults
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config, Stage
 from autoaccel.measure import MemoryKind, Throughput
@@ -89,10 +88,6 @@ class Recommendation(BaseModel):
         tmp.write_text(self.model_dump_json(indent=2) + "\n")
         tmp.replace(path)
         return path
-
-
-def recommendation_path(study: str, root: Path = defaults.STUDIES_DIR) -> Path:
-    return root / study / FILE_NAME
 
 
 def read_recommendation(path: Path) -> Recommendation:

@@ -8,8 +8,9 @@ from typing import Any
 
 from autoaccel import knobs
 from autoaccel.knobs import Config
-from autoaccel.recommend import StageRecommendation, recommendation_path
+from autoaccel.recommend import StageRecommendation
 from autoaccel.report._model import HowToApply
+from autoaccel.study import StudyFolder
 
 _DEFAULTS = Config()
 
@@ -34,7 +35,7 @@ def how_to_apply(
 ) -> HowToApply:
     config = rec.config.for_stage(rec.stage)
     changed = {k: v for k, v in config.items() if baseline.get(k) != v}
-    path = recommendation_path(study, studies_dir)
+    path = StudyFolder(study, studies_dir).recommendation
     notes = []
     if not path.exists():
         notes.append(
