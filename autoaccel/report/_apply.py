@@ -111,8 +111,8 @@ def _deploy(
     for step in (*steps.module, *steps.serve):
         lines += step.code(config)
     lines += [f"# serve batches of {config.batch_size}", "with torch.inference_mode():"]
-    for step in steps.inputs:
-        lines += [f"    {line}" for line in step.code(config)]
+    for change in steps.inputs:
+        lines += [f"    {line}" for line in change.code(config)]
     indent = "    "
     for line in steps.call.code(config):
         lines.append(indent + line)
