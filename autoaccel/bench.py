@@ -8,17 +8,17 @@ from pathlib import Path
 
 from autoaccel import defaults, knobs
 from autoaccel.errors import ConfigError
-from autoaccel.knobs import Config, TaskFacts
+from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import stage_config_data
-from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.runner import Outcome, TrialResult, TrialSpec, inspect_script, run_trial
 from autoaccel.task import resolve_script
 
 
 @dataclasses.dataclass(frozen=True)
 class BenchResult:
     script: str
-    stage: str
+    stage: Stage
     config: Config
     facts: TaskFacts
     hardware: HardwareProfile
@@ -26,7 +26,7 @@ class BenchResult:
     trained: TrialResult | None = None  # deploy: the trial that trained the weights first
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """How the bench ended: the measured trial's outcome, or the training trial's."""
         if self.result is not None:
             return self.result.outcome
@@ -38,7 +38,7 @@ def bench(
     script: str,
     *,
     config: str | None = None,
-    stage: str = "train",
+    stage: Stage = "train",
     timeout_s: float = defaults.TRIAL_TIMEOUT_S,
     hardware: HardwareProfile | None = None,
 ) -> BenchResult:
@@ -48,8 +48,6 @@ def bench(
     The deploy stage first trains the model with the baseline in its own trial process, then
     measures inference on those weights.
     """
-    if stage not in knobs.STAGE_KNOBS:
-        raise ConfigError(f"--stage must be train or deploy, got {stage!r}.")
     target = resolve_script(script)
     # Read the configuration before loading the task, so a typo fails at once.
     data, source = knobs.read_json_argument(config) if config is not None else ({}, "")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import TASKS, cpu_host, gpu_host
+from fakes import TASKS, StoredStudy, cpu_host, gpu_host
 
 from autoaccel.cli import main
 from autoaccel.probe import HardwareProfile
@@ -70,6 +70,22 @@ def tasks_dir() -> Path:
     return TASKS
 
 
+@pytest.fixture(scope="module")
+def tiny():
+    """The MLP task of tests/fixtures/tasks/tiny.py."""
+    from autoaccel.task import load_task
+
+    return load_task(str(TASKS / "tiny.py"))
+
+
+@pytest.fixture(scope="module")
+def conv():
+    """The task of tests/fixtures/tasks/tiny.py with a 2-D convolution."""
+    from autoaccel.task import load_task
+
+    return load_task(str(TASKS / "tiny.py:conv"))
+
+
 @pytest.fixture(scope="session")
 def cpu_profile() -> HardwareProfile:
     return cpu_host()
@@ -80,23 +96,17 @@ def make_gpu_host():
     return gpu_host
 
 
-@dataclasses.dataclass(frozen=True)
-class RealStudy:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RealStudy(StoredStudy):
     """A study tuned with real trial processes: its tuner was killed with SIGKILL in the
-    middle of a trial, then the same command resumed it and went on to the deploy stage."""
+    middle of a trial, then the same command resumed it and went on to the deploy stage.
+    ``root`` is the working directory the tuner ran in."""
 
-    root: Path  # the working directory: studies/autoaccel.db and studies/tiny/
-    storage: str
     before_kill: dict[int, Any]  # finished trials' values when the tuner was killed
     killed_trial: int  # the trial left RUNNING by the killed tuner
     killed_config: dict[str, Any]
     orphans_after_kill: list[int]  # trial processes still running 10 s after the kill
     resume_output: str
-    name: str = "tiny"
-
-    @property
-    def studies_dir(self) -> Path:
-        return self.root / "studies"
 
 
 @pytest.fixture(scope="session")
@@ -190,7 +200,13 @@ def _build_real_study(root: Path) -> RealStudy:
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     return RealStudy(
-        root, storage, before, killed.number, killed.user_attrs["config"], orphans, resumed.stdout
+        root=root,
+        storage=storage,
+        before_kill=before,
+        killed_trial=killed.number,
+        killed_config=killed.user_attrs["config"],
+        orphans_after_kill=orphans,
+        resume_output=resumed.stdout,
     )
 
 

@@ -1,5 +1,5 @@
-"""Fakes shared by every test folder: a task's facts, machines, measurements, and a trial
-runner that answers without starting a process.
+"""Fakes shared by every test folder: a task's facts, machines, measurements, a trial
+runner that answers without starting a process, and where a stored study lies.
 
 Tests import it as ``fakes``: pytest puts tests/ on ``sys.path`` for tests/conftest.py
 (rootdir, prepend import mode), whichever folder a test lives in.
@@ -109,6 +109,19 @@ def measurement(
         metric=metric,
         **{**base, **fields},
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredStudy:
+    """A study stored in ``root/studies/``: ``autoaccel.db`` and ``<name>/``, its files."""
+
+    root: Path
+    storage: str
+    name: str = "tiny"
+
+    @property
+    def studies_dir(self) -> Path:
+        return self.root / "studies"
 
 
 def default_model(config: Config, stage: str) -> TrialResult:

@@ -27,7 +27,7 @@ def print_json(document: Any) -> None:
 
 def result_rows(result: TrialResult) -> list[tuple[str, str]]:
     """What a trial found, in the order people read it."""
-    rows = [("outcome", result.outcome)]
+    rows: list[tuple[str, str]] = [("outcome", result.outcome)]
     if result.reason:
         rows.append(("reason", result.reason))
     m = result.measurement

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from autoaccel import defaults
 from autoaccel.cli._options import JsonOption
 from autoaccel.cli._render import config_text, console, print_json, result_rows, rows_table
+
+if TYPE_CHECKING:
+    from autoaccel.knobs import Stage
 
 
 def bench_command(
@@ -34,7 +37,7 @@ def bench_command(
     """Measure one configuration of SCRIPT in a fresh process; nothing is stored."""
     from autoaccel.bench import bench
 
-    outcome = bench(script, config=config, stage=stage, timeout_s=timeout)
+    outcome = bench(script, config=config, stage=_stage(stage), timeout_s=timeout)
     if json_output:
         print_json(
             {
@@ -60,3 +63,13 @@ def bench_command(
             console.print(failed.traceback, markup=False)
     if outcome.outcome != "ok":
         raise typer.Exit(1)
+
+
+def _stage(value: str) -> Stage:
+    from autoaccel.errors import ConfigError
+    from autoaccel.knobs import STAGE_KNOBS
+
+    for stage in STAGE_KNOBS:
+        if stage == value:
+            return stage
+    raise ConfigError(f"--stage must be train or deploy, got {value!r}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from autoaccel import defaults
 from autoaccel.cli._options import JsonOption, StorageOption
@@ -23,7 +24,10 @@ def _studies(ctx: typer.Context) -> None:
     """List, show and delete stored studies (without a command: list)."""
     if ctx.invoked_subcommand is None:
         # Parsed like `autoaccel studies list`, so AUTOACCEL_STORAGE still applies.
-        command = ctx.command.get_command(ctx, "list")  # type: ignore[attr-defined]
+        group = ctx.command
+        assert isinstance(group, TyperGroup)  # the app's callback: typer made it a group
+        command = group.get_command(ctx, "list")
+        assert command is not None
         with command.make_context("list", [], parent=ctx) as list_ctx:
             command.invoke(list_ctx)
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autoaccel.knobs import (
-    _batch_size,
-    _channels_last,
-    _compile,
-    _loader,
-    _precision,
-    _pruning,
-    _quantization,
-)
+# The knob modules are public under their own names: knobs.compile.apply(model, mode).
+from autoaccel.knobs import _batch_size as batch_size
+from autoaccel.knobs import _channels_last as channels_last
+from autoaccel.knobs import _compile as compile
+from autoaccel.knobs import _loader as loader
+from autoaccel.knobs import _precision as precision
+from autoaccel.knobs import _pruning as pruning
+from autoaccel.knobs import _quantization as quantization
 from autoaccel.knobs._config import (
     DEPLOY_KNOBS,
     STAGE_KNOBS,
@@ -35,14 +34,6 @@ from autoaccel.knobs._steps import CallStep, InputStep, ModelStep, Placement, St
 
 if TYPE_CHECKING:
     from autoaccel.probe import HardwareProfile
-
-batch_size = _batch_size
-channels_last = _channels_last
-compile = _compile
-loader = _loader
-precision = _precision
-pruning = _pruning
-quantization = _quantization
 
 __all__ = [
     "DEPLOY",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from autoaccel.knobs._knob import Knob
-from autoaccel.knobs._steps import ModelStep
+from autoaccel.knobs._steps import knob_step
 
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
@@ -55,12 +54,4 @@ def apply(model: Any, mode: str) -> Any:
     return torch.compile(model, mode=mode)
 
 
-COMPILE = ModelStep(
-    "compile",
-    lambda model, config, placement: apply(model, config.compile),
-    lambda config: (
-        [f"model = knobs.compile.apply(model, {json.dumps(config.compile)})"]
-        if config.compile != "off"
-        else []
-    ),
-)
+COMPILE = knob_step("compile", KNOB)

@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import ConfigDict, ValidationError, create_model, model_validator
 
 from autoaccel.errors import ConfigError
+from autoaccel.knobs._knob import Stage
 from autoaccel.knobs._registry import KNOBS
 
 # Which knobs mean something in each stage, in the registry's order.
-STAGE_KNOBS: dict[str, tuple[str, ...]] = {
+STAGE_KNOBS: dict[Stage, tuple[str, ...]] = {
     stage: tuple(knob.name for knob in KNOBS if stage in knob.stages)
     for stage in ("train", "deploy")
 }
@@ -50,7 +51,7 @@ class Config(_KnobFields):
         """A copy with some knobs changed, validated again."""
         return Config.model_validate({**self.model_dump(), **changes})
 
-    def for_stage(self, stage: str) -> dict[str, object]:
+    def for_stage(self, stage: Stage) -> dict[str, object]:
         """The knobs that matter in ``stage``, for display and storage."""
         return {name: getattr(self, name) for name in STAGE_KNOBS[stage]}
 

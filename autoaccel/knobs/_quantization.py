@@ -6,13 +6,12 @@ torch.ao's fbgemm path is faster, and the other way round elsewhere. Trials meas
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from autoaccel.knobs._knob import Knob
-from autoaccel.knobs._steps import ModelStep
+from autoaccel.knobs._steps import knob_step
 
 if TYPE_CHECKING:
     from autoaccel.knobs._facts import TaskFacts
@@ -84,12 +83,4 @@ def apply(model: Any, value: str) -> Any:
     return model
 
 
-QUANTIZE = ModelStep(
-    "quantize",
-    lambda model, config, placement: apply(model, config.quantization),
-    lambda config: (
-        [f"model = knobs.quantization.apply(model, {json.dumps(config.quantization)})"]
-        if config.quantization != "none"
-        else []
-    ),
-)
+QUANTIZE = knob_step("quantize", KNOB)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from autoaccel.knobs._config import Config
+    from autoaccel.knobs._knob import Knob
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +42,29 @@ class ModelStep:
     name: str
     apply: Callable[[Any, Config, Placement], Any]
     code: Callable[[Config], list[str]]
+
+
+def knob_step(name: str, knob: Knob) -> ModelStep:
+    """The step that calls ``knobs.<knob>.apply(model, value)`` with the configuration's
+    value of ``knob``, for a knob whose ``apply`` leaves the model as it is at its default
+    (the code says nothing then).
+
+    The step finds ``apply`` by the name its code prints, when it runs: both call the same
+    function, whatever has replaced it since (a test watching the calls).
+    """
+
+    def apply(model: Any, config: Config, placement: Placement) -> Any:
+        from autoaccel import knobs
+
+        return getattr(knobs, knob.name).apply(model, getattr(config, knob.name))
+
+    def code(config: Config) -> list[str]:
+        value = getattr(config, knob.name)
+        if value == knob.field.default:
+            return []
+        return [f"model = knobs.{knob.name}.apply(model, {json.dumps(value)})"]
+
+    return ModelStep(name, apply, code)
 
 
 @dataclasses.dataclass(frozen=True)

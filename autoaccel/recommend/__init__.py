@@ -12,7 +12,6 @@ from autoaccel.recommend._model import (
     Recommendation,
     StageRecommendation,
     read_recommendation,
-    recommendation_path,
     stage_config_data,
 )
 from autoaccel.recommend._paired import (
@@ -50,6 +49,5 @@ __all__ = [
     "ratios",
     "read_recommendation",
     "recommend_stage",
-    "recommendation_path",
     "stage_config_data",
 ]

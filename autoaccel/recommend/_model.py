@@ -7,10 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from autoaccel import defaults
 from autoaccel.errors import ConfigError
-from autoaccel.knobs import Config
-from autoaccel.measure import Throughput
+from autoaccel.knobs import Config, Stage
+from autoaccel.measure import MemoryKind, Throughput
 from autoaccel.recommend._paired import MetricCheck
 
 SCHEMA_VERSION = 1
@@ -35,7 +34,7 @@ class StageRecommendation(BaseModel):
     max_metric_drop: float
     peak_memory_bytes: int | None = None
     baseline_peak_memory_bytes: int | None = None
-    memory_kind: str | None = None
+    memory_kind: MemoryKind | None = None
     mfu: float | None = None
     baseline_mfu: float | None = None
     data_wait_share: float | None = None
@@ -80,7 +79,7 @@ class Recommendation(BaseModel):
     script: str | None = None
     hardware: str | None = None
     fingerprint: str | None = None
-    stages: dict[str, StageRecommendation] = Field(default_factory=dict)
+    stages: dict[Stage, StageRecommendation] = Field(default_factory=dict)
 
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -89,10 +88,6 @@ class Recommendation(BaseModel):
         tmp.write_text(self.model_dump_json(indent=2) + "\n")
         tmp.replace(path)
         return path
-
-
-def recommendation_path(study: str, root: Path = defaults.STUDIES_DIR) -> Path:
-    return root / study / FILE_NAME
 
 
 def read_recommendation(path: Path) -> Recommendation:
@@ -106,7 +101,7 @@ def read_recommendation(path: Path) -> Recommendation:
         ) from None
 
 
-def stage_config_data(data: dict[str, Any], stage: str, source: str) -> dict[str, Any]:
+def stage_config_data(data: dict[str, Any], stage: Stage, source: str) -> dict[str, Any]:
     """The knob values for ``stage`` from a recommendation document, or ``data`` itself
     when it is a plain configuration."""
     if "stages" not in data:

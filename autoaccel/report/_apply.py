@@ -8,8 +8,9 @@ from typing import Any
 
 from autoaccel import knobs
 from autoaccel.knobs import Config
-from autoaccel.recommend import StageRecommendation, recommendation_path
+from autoaccel.recommend import StageRecommendation
 from autoaccel.report._model import HowToApply
+from autoaccel.study import StudyFolder
 
 _DEFAULTS = Config()
 
@@ -34,7 +35,7 @@ def how_to_apply(
 ) -> HowToApply:
     config = rec.config.for_stage(rec.stage)
     changed = {k: v for k, v in config.items() if baseline.get(k) != v}
-    path = recommendation_path(study, studies_dir)
+    path = StudyFolder(study, studies_dir).recommendation
     notes = []
     if not path.exists():
         notes.append(
@@ -110,8 +111,8 @@ def _deploy(
     for step in (*steps.module, *steps.serve):
         lines += step.code(config)
     lines += [f"# serve batches of {config.batch_size}", "with torch.inference_mode():"]
-    for step in steps.inputs:
-        lines += [f"    {line}" for line in step.code(config)]
+    for change in steps.inputs:
+        lines += [f"    {line}" for line in change.code(config)]
     indent = "    "
     for line in steps.call.code(config):
         lines.append(indent + line)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autoaccel import defaults
 from autoaccel.knobs import Stage
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import (
@@ -56,7 +57,7 @@ FAILURE_ADVICE: dict[Outcome, str] = {
 
 
 def build_report(
-    storage: str | BaseStorage, study: str, *, studies_dir: Path = Path("studies")
+    storage: str | BaseStorage, study: str, *, studies_dir: Path = defaults.STUDIES_DIR
 ) -> ReportInfo:
     """Everything a report of ``study`` shows, computed from ``storage`` (a URL, or an
     Optuna storage). A missing storage or study is a :class:`StorageError` saying what to do.

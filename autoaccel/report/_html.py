@@ -13,13 +13,14 @@ from autoaccel.report._summary import (
     config_line,
     dropped_text,
     header_rows,
+    knob_value_cells,
     knobs_text,
     stage_title,
     summary_rows,
     top_trial_cells,
     trial_status,
+    trials_line,
     trials_text,
-    value_marks,
 )
 
 if TYPE_CHECKING:
@@ -92,13 +93,10 @@ def _stage(stage: StageReport) -> str:
     from autoaccel.report._plotly import stage_figures
 
     figures = dict(stage_figures(stage))
-    outcomes = ", ".join(f"{n} {o}" for o, n in stage.outcomes.items())
     out = [
         f'<section id="stage-{_e(stage.stage)}">',
         f"<h2>{_e(stage_title(stage.stage))} <small>({_e(stage.optuna_study)})</small></h2>",
-        f"<p>{len(stage.trials)} trials ({_e(outcomes)}); {stage.feasible} of {stage.finished} "
-        f"finished trials kept {_e(stage.metric_name)} within {stage.max_metric_drop:g} of the "
-        "baseline.</p>",
+        f"<p>{_e(trials_line(stage))}.</p>",
     ]
     rec = stage.recommendation
     if rec is None:
@@ -173,24 +171,11 @@ def _knobs(stage: StageReport, figures: dict) -> list[str]:
         out.append(f'<p class="note">Importance: {_e(stage.importance.note or "")}</p>')
     out.append(_figure(figures, "knobs"))
     header = ["knob", "value", "trials", "feasible", "best throughput", "vs baseline", "trial", ""]
-    rows = []
-    for effect in stage.knob_effects:
-        for value in effect.values:
-            rows.append(
-                (
-                    [
-                        effect.knob,
-                        str(value.value),
-                        str(value.trials),
-                        str(value.feasible),
-                        fmt.rate(value.best_throughput) if value.trials else "not tried",
-                        fmt.speedup(value.speedup),
-                        "-" if value.best_trial is None else str(value.best_trial),
-                        value_marks(value.value, effect.baseline, effect.recommended),
-                    ],
-                    "",
-                )
-            )
+    rows = [
+        ([effect.knob, *knob_value_cells(effect, value)], "")
+        for effect in stage.knob_effects
+        for value in effect.values
+    ]
     if rows:
         out.append(_table(header, rows, numeric=range(2, 7)))
     return out

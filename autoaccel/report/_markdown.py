@@ -12,13 +12,14 @@ from autoaccel.report._summary import (
     config_line,
     dropped_text,
     header_rows,
+    knob_value_cells,
     knobs_text,
     stage_title,
     summary_rows,
     top_trial_cells,
     trial_status,
+    trials_line,
     trials_text,
-    value_marks,
 )
 
 _PLOT_TITLES = {
@@ -54,13 +55,10 @@ def render_markdown(info: ReportInfo, markdown: Path) -> str:
 
 
 def _stage(stage: StageReport, plots: dict[str, str]) -> list[str]:
-    outcomes = ", ".join(f"{n} {o}" for o, n in stage.outcomes.items())
     out = [
         f"## {stage_title(stage.stage)} (`{stage.optuna_study}`)",
         "",
-        f"{len(stage.trials)} trials ({outcomes}); {stage.feasible} of {stage.finished} "
-        f"finished trials kept {stage.metric_name} within {stage.max_metric_drop:g} of the "
-        "baseline.",
+        f"{trials_line(stage)}.",
         "",
     ]
     rec = stage.recommendation
@@ -124,16 +122,7 @@ def _knobs(stage: StageReport, plots: dict[str, str]) -> list[str]:
         out += [f"Importance: {stage.importance.note}", ""]
     out += _image(plots, "knobs")
     rows = [
-        [
-            effect.knob,
-            str(value.value),
-            str(value.trials),
-            str(value.feasible),
-            fmt.rate(value.best_throughput) if value.trials else "not tried",
-            fmt.speedup(value.speedup),
-            "-" if value.best_trial is None else str(value.best_trial),
-            value_marks(value.value, effect.baseline, effect.recommended),
-        ]
+        [effect.knob, *knob_value_cells(effect, value)]
         for effect in stage.knob_effects
         for value in effect.values
     ]

@@ -10,7 +10,13 @@ from autoaccel.recommend import StageRecommendation
 
 if TYPE_CHECKING:
     from autoaccel.knobs import Stage
-    from autoaccel.report._model import ReportInfo, StageReport, TrialRow
+    from autoaccel.report._model import (
+        KnobEffect,
+        KnobValueEffect,
+        ReportInfo,
+        StageReport,
+        TrialRow,
+    )
 
 
 def config_line(rec: StageRecommendation) -> str:
@@ -147,6 +153,16 @@ def dropped_text(knob: str, value: str, reason: str) -> str:
     return reason if value in reason else f"{knob}={value}: {reason}"
 
 
+def trials_line(stage: StageReport) -> str:
+    """How many trials ended how, and how many kept the metric (no final period)."""
+    outcomes = ", ".join(f"{count} {outcome}" for outcome, count in stage.outcomes.items())
+    return (
+        f"{len(stage.trials)} trials ({outcomes}); {stage.feasible} of {stage.finished} "
+        f"finished trials kept {stage.metric_name} within {stage.max_metric_drop:g} of the "
+        "baseline"
+    )
+
+
 def value_marks(value: object, baseline: object, recommended: object) -> str:
     marks = [
         label
@@ -154,6 +170,21 @@ def value_marks(value: object, baseline: object, recommended: object) -> str:
         if value == other
     ]
     return ", ".join(marks)
+
+
+def knob_value_cells(effect: KnobEffect, value: KnobValueEffect) -> list[str]:
+    """One value of a knob as text cells: the value, trials, feasible trials, best
+    throughput, its speedup, the best trial, and whether the baseline or the recommendation
+    uses it."""
+    return [
+        str(value.value),
+        str(value.trials),
+        str(value.feasible),
+        fmt.rate(value.best_throughput) if value.trials else "not tried",
+        fmt.speedup(value.speedup),
+        "-" if value.best_trial is None else str(value.best_trial),
+        value_marks(value.value, effect.baseline, effect.recommended),
+    ]
 
 
 def role_label(row: TrialRow) -> str:

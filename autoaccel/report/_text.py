@@ -13,14 +13,15 @@ from autoaccel.report._summary import (
     dropped_text,
     header_rows,
     importance_bar,
+    knob_value_cells,
     knobs_text,
     role_label,
     stage_title,
     summary_rows,
     top_trial_cells,
     trial_status,
+    trials_line,
     trials_text,
-    value_marks,
 )
 
 
@@ -35,13 +36,7 @@ def print_text(info: ReportInfo, console: Console) -> None:
 
 def _print_stage(stage: StageReport, console: Console) -> None:
     console.rule(f"[bold]{stage_title(stage.stage)}[/] ({stage.optuna_study})", align="left")
-    outcomes = ", ".join(f"{count} {outcome}" for outcome, count in stage.outcomes.items())
-    console.print(
-        f"{len(stage.trials)} trials ({outcomes}); {stage.feasible} of {stage.finished} "
-        f"finished trials kept {stage.metric_name} within {stage.max_metric_drop:g} of the "
-        "baseline",
-        markup=False,
-    )
+    console.print(trials_line(stage), markup=False)
     rec = stage.recommendation
     if rec is None:
         console.print("No recommendation: the baseline trial has not finished.")
@@ -137,14 +132,9 @@ def _print_knobs(stage: StageReport, console: Console) -> None:
     for effect in stage.knob_effects:
         table.add_row(effect.knob)
         for value in effect.values:
-            table.add_row(
-                Text(f"  {value.value}"),
-                str(value.trials),
-                str(value.feasible),
-                fmt.rate(value.best_throughput) if value.trials else "not tried",
-                fmt.speedup(value.speedup),
-                value_marks(value.value, effect.baseline, effect.recommended),
-            )
+            # The best trial's number is left out: a terminal is short of width.
+            shown, trials, feasible, best, speedup, _, marks = knob_value_cells(effect, value)
+            table.add_row(Text(f"  {shown}"), trials, feasible, best, speedup, marks)
     console.print(table)
 
 

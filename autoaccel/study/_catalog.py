@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from autoaccel.errors import StorageError
+from autoaccel.knobs import Stage
+from autoaccel.runner import Outcome
 from autoaccel.study._storage import open_storage
 from autoaccel.study._stored import load_stages, study_names
 
@@ -16,11 +18,11 @@ from autoaccel.study._stored import load_stages, study_names
 class StageSummary(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    stage: str
+    stage: Stage
     optuna_study: str
     trials: int
     finished: int
-    outcomes: dict[str, int]
+    outcomes: dict[Outcome, int]
     feasible: int | None = None
     speedup: float | None = None
     speedup_ci: tuple[float, float] | None = None
@@ -41,7 +43,7 @@ class StudySummary(BaseModel):
     hardware: str | None = None
     fingerprint: str | None = None
     last_update: datetime.datetime | None = None
-    stages: dict[str, StageSummary] = Field(default_factory=dict)
+    stages: dict[Stage, StageSummary] = Field(default_factory=dict)
     error: str | None = None
 
     @property

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from autoaccel import knobs
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, Stage
 from autoaccel.recommend import TrialRecord
 
 
 def out_of_memory_at(
-    records: Sequence[TrialRecord], config: Config, stage: str
+    records: Sequence[TrialRecord], config: Config, stage: Stage
 ) -> TrialRecord | None:
     """The first stored trial that ran out of memory with ``config``'s precision and a
     batch size no larger than ``config``'s, or None.

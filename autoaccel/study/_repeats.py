@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, Stage
 from autoaccel.recommend import TrialRecord
 from autoaccel.study._oom_bound import out_of_memory_at
 
 
-def earlier_trial(records: Sequence[TrialRecord], config: Config, stage: str) -> TrialRecord | None:
+def earlier_trial(
+    records: Sequence[TrialRecord], config: Config, stage: Stage
+) -> TrialRecord | None:
     """The first stored trial with the same ``stage`` knobs as ``config``, or None.
 
     A trial stopped by Ctrl-C measured nothing, so it does not count: it runs again.

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from autoaccel import knobs
 from autoaccel.errors import SearchSpaceError
-from autoaccel.knobs import STAGE_KNOBS, Config, TaskFacts
+from autoaccel.knobs import STAGE_KNOBS, Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 
 
@@ -37,7 +37,7 @@ class FloatRange:
 class SearchSpace:
     """The values to search per knob for one stage, and the choices dropped, with why."""
 
-    stage: str
+    stage: Stage
     choices: dict[str, list[Any]]
     ranges: dict[str, FloatRange] = dataclasses.field(default_factory=dict)
     dropped: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
@@ -109,12 +109,12 @@ def _is_set(name: str, value: Any) -> bool:
     return value != knobs.knob(name).field.default
 
 
-def default_space_path(stage: str) -> Path:
+def default_space_path(stage: Stage) -> Path:
     """The packaged default space for ``stage`` (``search_spaces/<stage>.yaml``)."""
     return Path(str(importlib.resources.files("autoaccel.search_spaces") / f"{stage}.yaml"))
 
 
-def load_space(path: Path, stage: str) -> SearchSpace:
+def load_space(path: Path, stage: Stage) -> SearchSpace:
     """Read and validate a search-space file for ``stage``.
 
     The file either lists knobs directly or holds one section per stage (``train:``,
@@ -140,7 +140,7 @@ def load_space(path: Path, stage: str) -> SearchSpace:
     return _validate(data, stage, str(path))
 
 
-def _validate(data: dict[str, Any], stage: str, source: str) -> SearchSpace:
+def _validate(data: dict[str, Any], stage: Stage, source: str) -> SearchSpace:
     allowed = STAGE_KNOBS[stage]
     choices: dict[str, list[Any]] = {}
     ranges: dict[str, FloatRange] = {}

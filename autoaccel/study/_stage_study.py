@@ -11,19 +11,22 @@ import dataclasses
 import os
 import socket
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from autoaccel import defaults
 from autoaccel._version import __version__
 from autoaccel.errors import StudyError
-from autoaccel.knobs import Config, TaskFacts
+from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Confirmation, StageRecommendation, TrialRecord, recommend_stage
 from autoaccel.study._records import records_of
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._storage import stage_study_name
+
+if TYPE_CHECKING:
+    import optuna
 
 CONFIRMATION_ATTR = "confirmation"  # the paired rounds and their verdict
 ATTR_KIND = "autoaccel"  # marks a study autoaccel made, with the version that made it
@@ -34,9 +37,9 @@ class StageStudy:
     """An Optuna study holding one stage, with what was stored at its creation: the
     hardware and task it measured, the space it searches and the baseline it beats."""
 
-    optuna_study: Any
+    optuna_study: optuna.Study
     name: str
-    stage: str
+    stage: Stage
     space: SearchSpace
     baseline: Config
     hardware: HardwareProfile
@@ -93,7 +96,7 @@ class StageStudy:
         )
 
 
-def sampler(seed: int, trials: int) -> Any:
+def sampler(seed: int, trials: int) -> optuna.samplers.BaseSampler:
     """Multi-objective TPE that models knobs jointly; constraints come from the trials."""
     import optuna
 
@@ -114,7 +117,7 @@ class StageRequest:
     a new study searches, and the options that decide whether a stored one continues."""
 
     name: str
-    stage: str
+    stage: Stage
     hardware: HardwareProfile
     facts: TaskFacts
     space: SearchSpace  # the effective space of a new study
@@ -167,7 +170,7 @@ def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, l
     return stage_study, []
 
 
-def _resume(study: Any, request: StageRequest) -> tuple[StageStudy, list[str]]:
+def _resume(study: optuna.Study, request: StageRequest) -> tuple[StageStudy, list[str]]:
     name, stage, hardware, facts = request.name, request.stage, request.hardware, request.facts
     notes = []
     attrs = study.user_attrs

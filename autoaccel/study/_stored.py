@@ -7,14 +7,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from autoaccel.errors import StorageError
-from autoaccel.knobs import Config, TaskFacts
+from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._stage_study import ATTR_KIND, StageStudy
 from autoaccel.study._storage import split_study_name, stage_study_name
 
-STAGES = ("train", "deploy")
+STAGES: tuple[Stage, ...] = ("train", "deploy")
 
 
 def study_names(storage: Any) -> list[str]:
@@ -29,7 +29,7 @@ def study_names(storage: Any) -> list[str]:
     return sorted(names)
 
 
-def load_stage(storage: Any, study: str, stage: str) -> StageStudy | None:
+def load_stage(storage: Any, study: str, stage: Stage) -> StageStudy | None:
     """The stored stage, or None when the study has no such stage."""
     import optuna
 
@@ -58,9 +58,9 @@ def load_stage(storage: Any, study: str, stage: str) -> StageStudy | None:
         ) from None
 
 
-def load_stages(storage: Any, study: str) -> dict[str, StageStudy]:
+def load_stages(storage: Any, study: str) -> dict[Stage, StageStudy]:
     """Every stage the study holds; a missing study is a :class:`StorageError`."""
-    stages = {}
+    stages: dict[Stage, StageStudy] = {}
     for stage in STAGES:
         stored = load_stage(storage, study, stage)
         if stored is not None:
@@ -72,7 +72,7 @@ def load_stages(storage: Any, study: str) -> dict[str, StageStudy]:
     return stages
 
 
-def recommendation_of(study: str, stages: dict[str, StageStudy]) -> Recommendation:
+def recommendation_of(study: str, stages: dict[Stage, StageStudy]) -> Recommendation:
     """The recommendation per stage, recomputed from the stored trials."""
     first = next(iter(stages.values()))
     recommended = {}

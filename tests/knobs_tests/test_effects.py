@@ -11,19 +11,8 @@ from torch import nn
 from autoaccel import knobs
 from autoaccel.engine import TrainingRun
 from autoaccel.knobs import Config
-from autoaccel.task import load_task
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(scope="module")
-def mlp(request):
-    return load_task(str(request.config.rootpath / "tests/fixtures/tasks/tiny.py"))
-
-
-@pytest.fixture(scope="module")
-def conv(request):
-    return load_task(str(request.config.rootpath / "tests/fixtures/tasks/tiny.py:conv"))
 
 
 def run(task, device: torch.device = CPU, **knob_values) -> TrainingRun:
@@ -43,16 +32,16 @@ def channels_last(tensor: torch.Tensor) -> bool:
     return tensor.is_contiguous(memory_format=torch.channels_last) and not tensor.is_contiguous()
 
 
-def test_torch_ao_quantization_converts_the_linear_layers(mlp) -> None:
-    assert type(served(mlp)[0]) is nn.Linear
-    quantized = served(mlp, quantization="int8_dynamic_torch_ao")
+def test_torch_ao_quantization_converts_the_linear_layers(tiny) -> None:
+    assert type(served(tiny)[0]) is nn.Linear
+    quantized = served(tiny, quantization="int8_dynamic_torch_ao")
     assert isinstance(quantized[0], torch.ao.nn.quantized.dynamic.Linear)
     assert isinstance(quantized[2], torch.ao.nn.quantized.dynamic.Linear)
 
 
-def test_torchao_quantization_stores_int8_weights(mlp) -> None:
-    assert served(mlp)[0].weight.dtype == torch.float32
-    torchao = served(mlp, quantization="int8_weight_only_torchao")
+def test_torchao_quantization_stores_int8_weights(tiny) -> None:
+    assert served(tiny)[0].weight.dtype == torch.float32
+    torchao = served(tiny, quantization="int8_weight_only_torchao")
     assert type(torchao[0].weight).__name__ == "Int8Tensor"
     assert torchao[0].weight.qdata.dtype == torch.int8
 
@@ -72,8 +61,8 @@ def test_channels_last_reaches_the_weights_and_the_inputs(conv) -> None:
 @pytest.mark.parametrize(
     ("precision", "dtype"), [("fp32", torch.float32), ("bf16", torch.bfloat16)]
 )
-def test_precision_sets_the_compute_dtype(mlp, precision, dtype) -> None:
-    training = run(mlp, precision=precision)
+def test_precision_sets_the_compute_dtype(tiny, precision, dtype) -> None:
+    training = run(tiny, precision=precision)
     seen = []
     training.model[0].register_forward_hook(lambda _m, _in, out: seen.append(out.dtype))
     training.step(*training.prepare(next(training.batches(1))))
@@ -83,16 +72,16 @@ def test_precision_sets_the_compute_dtype(mlp, precision, dtype) -> None:
 @pytest.mark.parametrize(
     ("precision", "scales"), [("fp16", True), ("bf16", False), ("fp32", False)]
 )
-def test_only_fp16_trains_with_a_grad_scaler(mlp, precision, scales) -> None:
-    assert run(mlp, precision=precision).scaler.is_enabled() is scales
+def test_only_fp16_trains_with_a_grad_scaler(tiny, precision, scales) -> None:
+    assert run(tiny, precision=precision).scaler.is_enabled() is scales
 
 
-def test_compile_wraps_what_the_loop_calls(mlp) -> None:
-    plain, compiled = run(mlp), run(mlp, compile="default")
+def test_compile_wraps_what_the_loop_calls(tiny) -> None:
+    plain, compiled = run(tiny), run(tiny, compile="default")
     assert plain.step_model is plain.model
     assert isinstance(compiled.step_model, torch._dynamo.eval_frame.OptimizedModule)
     assert compiled.step_model._orig_mod is compiled.model  # the weights stay the module's
-    assert isinstance(served(mlp, compile="default"), torch._dynamo.eval_frame.OptimizedModule)
+    assert isinstance(served(tiny, compile="default"), torch._dynamo.eval_frame.OptimizedModule)
 
 
 def test_pruning_removes_channels_then_finetunes(conv) -> None:
@@ -110,8 +99,8 @@ def test_pruning_removes_channels_then_finetunes(conv) -> None:
 
 
 @pytest.mark.gpu
-def test_pin_memory_pins_the_batches_of_a_cuda_run(mlp) -> None:
+def test_pin_memory_pins_the_batches_of_a_cuda_run(tiny) -> None:
     for knob_on in (False, True):
-        training = run(mlp, torch.device("cuda"), pin_memory=knob_on)
+        training = run(tiny, torch.device("cuda"), pin_memory=knob_on)
         inputs, targets = next(iter(training.loader))
         assert inputs.is_pinned() is knob_on and targets.is_pinned() is knob_on

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from fakes import task_facts
 
 from autoaccel import knobs
-from autoaccel.knobs import Config, TaskFacts
-
-
-def facts(**changes) -> TaskFacts:
-    base = dict(
-        name="t",
-        script="/t.py",
-        script_sha256="0",
-        metric_name="accuracy",
-        baseline=Config(),
-        epochs=1.0,
-        parameters=10,
-        has_conv2d=False,
-        has_linear=True,
-        train_samples=1000,
-        eval_samples=100,
-    )
-    return TaskFacts(**{**base, **changes})
+from autoaccel.knobs import Config
 
 
 def test_cpu_refuses_gpu_only_choices(cpu_profile) -> None:
     config = Config(precision="fp16", pin_memory=True, compile="reduce-overhead")
-    reasons = knobs.refusals(config, cpu_profile, facts(), "train")
+    reasons = knobs.refusals(config, cpu_profile, task_facts(), "train")
     assert any("fp16 with loss scaling needs a CUDA GPU" in r for r in reasons)
     assert any("pin_memory only helps copies to a CUDA GPU" in r for r in reasons)
     assert any("reduce-overhead uses CUDA graphs" in r for r in reasons)
@@ -35,7 +19,7 @@ def test_cpu_refuses_gpu_only_choices(cpu_profile) -> None:
 
 def test_cpu_runs_bf16_and_compile_with_a_compiler(cpu_profile) -> None:
     config = Config(precision="bf16", compile="default", num_workers=2)
-    assert knobs.refusals(config, cpu_profile, facts(), "train") == []
+    assert knobs.refusals(config, cpu_profile, task_facts(), "train") == []
 
 
 def test_compile_needs_a_cxx_compiler_on_cpu(cpu_profile) -> None:
@@ -63,8 +47,12 @@ def test_gpu_generation_decides_precisions(make_gpu_host, capability, tf32, bf16
 
 
 def test_channels_last_needs_2d_convolutions(cpu_profile) -> None:
-    assert "2-D convolutions" in knobs.choice_refusal("channels_last", True, cpu_profile, facts())
-    assert knobs.choice_refusal("channels_last", True, cpu_profile, facts(has_conv2d=True)) is None
+    refusal = knobs.choice_refusal("channels_last", True, cpu_profile, task_facts())
+    assert "2-D convolutions" in refusal
+    assert (
+        knobs.choice_refusal("channels_last", True, cpu_profile, task_facts(has_conv2d=True))
+        is None
+    )
 
 
 def test_torch_ao_int8_is_cpu_only(cpu_profile, make_gpu_host) -> None:
@@ -74,7 +62,7 @@ def test_torch_ao_int8_is_cpu_only(cpu_profile, make_gpu_host) -> None:
 
 
 def test_batch_too_large_for_the_training_budget_is_refused(cpu_profile) -> None:
-    task = facts(train_samples=1000, epochs=2.0)
+    task = task_facts(train_samples=1000, epochs=2.0)
     assert knobs.choice_refusal("batch_size", 128, cpu_profile, task) is None  # 14 steps
     reason = knobs.choice_refusal("batch_size", 256, cpu_profile, task)  # 6 steps
     assert "leaves 6 steps in the task's training budget" in reason
@@ -83,8 +71,8 @@ def test_batch_too_large_for_the_training_budget_is_refused(cpu_profile) -> None
 def test_stage_decides_which_knobs_are_checked(cpu_profile) -> None:
     # pin_memory is a train-stage knob: the deploy stage never looks at it.
     config = Config(pin_memory=True)
-    assert knobs.refusals(config, cpu_profile, facts(), "deploy") == []
-    assert knobs.refusals(config, cpu_profile, facts(), "train") != []
+    assert knobs.refusals(config, cpu_profile, task_facts(), "deploy") == []
+    assert knobs.refusals(config, cpu_profile, task_facts(), "train") != []
 
 
 @pytest.mark.parametrize(("rule", "expected"), [("none", 1.0), ("linear", 4.0), ("sqrt", 2.0)])

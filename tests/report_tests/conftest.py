@@ -3,23 +3,12 @@ change it work on a copy), and one tiny real study for the slow end-to-end test.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from pathlib import Path
 
 import pytest
+from fakes import StoredStudy
 from report_fakes import build_study
-
-
-@dataclasses.dataclass(frozen=True)
-class StoredStudy:
-    root: Path  # holds studies/autoaccel.db and studies/<name>/
-    storage: str
-    name: str = "tiny"
-
-    @property
-    def studies_dir(self) -> Path:
-        return self.root / "studies"
 
 
 @pytest.fixture(scope="session")
