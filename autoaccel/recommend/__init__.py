@@ -6,7 +6,13 @@ the database alone.
 
 from __future__ import annotations
 
-from autoaccel.recommend._compute import baseline_of, is_feasible, limits, recommend_stage
+from autoaccel.recommend._compute import (
+    baseline_of,
+    best_feasible,
+    is_feasible,
+    limits,
+    recommend_stage,
+)
 from autoaccel.recommend._model import (
     FILE_NAME,
     Recommendation,
@@ -42,6 +48,7 @@ __all__ = [
     "TrialRecord",
     "Verdict",
     "baseline_of",
+    "best_feasible",
     "estimate",
     "is_feasible",
     "judge",

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 
 from autoaccel import _format as fmt
+from autoaccel.knobs import Stage
 from autoaccel.recommend._model import StageRecommendation
 from autoaccel.recommend._paired import Confirmation
 from autoaccel.recommend._records import TrialRecord
@@ -26,9 +27,19 @@ def is_feasible(record: TrialRecord, baseline_metric: float, max_metric_drop: fl
     return metric is not None and baseline_metric - metric <= max_metric_drop + 1e-12
 
 
+def best_feasible(records: Sequence[TrialRecord], max_metric_drop: float) -> TrialRecord | None:
+    """The feasible trial with the highest span rate in the search, the earlier one on a tie
+    (so the baseline wins over an equal configuration); None before the baseline finished."""
+    baseline = baseline_of(records)
+    if baseline is None or baseline.metric is None:
+        return None
+    feasible = [r for r in records if is_feasible(r, baseline.metric, max_metric_drop)]
+    return max(feasible, key=lambda r: (r.throughput, -r.number))
+
+
 def recommend_stage(
     records: Sequence[TrialRecord],
-    stage: str,
+    stage: Stage,
     max_metric_drop: float,
     largest_batch: int | None = None,
     confirmation: Confirmation | None = None,
@@ -41,12 +52,12 @@ def recommend_stage(
     baseline wins over an equal configuration. None while the baseline has not finished.
     """
     baseline = baseline_of(records)
-    if baseline is None or not baseline.ok or baseline.measurement is None:
+    best = best_feasible(records, max_metric_drop)
+    if baseline is None or best is None or baseline.measurement is None:
         return None
     base_metric = baseline.measurement.metric
     finished = [r for r in records if r.outcome != "interrupted"]
     feasible = [r for r in finished if is_feasible(r, base_metric, max_metric_drop)]
-    best = max(feasible, key=lambda r: (r.throughput, -r.number))
     confirmed = confirmation is not None and confirmation.done and confirmation.verdict
     if confirmed:
         assert confirmation is not None and confirmation.verdict is not None

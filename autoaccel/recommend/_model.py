@@ -21,7 +21,7 @@ class StageRecommendation(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    stage: str
+    stage: Stage
     config: Config
     trial: int
     baseline_trial: int

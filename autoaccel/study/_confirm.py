@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from autoaccel.knobs import Config
+from autoaccel.knobs import Config, Stage
 from autoaccel.recommend import (
     MAX_ROUNDS,
     MIN_ROUNDS,
@@ -68,7 +68,9 @@ def load_confirmation(attrs: Mapping[str, Any], candidates: list[int]) -> Confir
     return Confirmation(candidates=candidates)
 
 
-def changed_knob_counts(records: list[TrialRecord], baseline: Config, stage: str) -> dict[int, int]:
+def changed_knob_counts(
+    records: list[TrialRecord], baseline: Config, stage: Stage
+) -> dict[int, int]:
     base = baseline.for_stage(stage)
     return {
         r.number: sum(1 for k, v in r.config.for_stage(stage).items() if base[k] != v)
@@ -253,7 +255,7 @@ def _run(stage_run: StageRun, action: Action, config: Config, seed: int) -> Tria
         raise Interrupted() from None
 
 
-def _round_line(stage: str, number: int, last: Round) -> str:
+def _round_line(stage: Stage, number: int, last: Round) -> str:
     base = last.baseline
     parts = [f"baseline {base:,.0f}/s" if base else "baseline failed"]
     for trial, rate in last.candidates.items():

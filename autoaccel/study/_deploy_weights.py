@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
 
 from autoaccel.knobs import Config
-from autoaccel.recommend import TrialRecord, recommend_stage
+from autoaccel.recommend import StageRecommendation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,12 +28,9 @@ class WeightsChoice:
         return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:12]
 
 
-def weights_choice(
-    train_records: Sequence[TrialRecord], max_metric_drop: float, baseline: Config
-) -> WeightsChoice:
-    """The train stage's recommendation from its records (none stored: pass no records),
-    else ``baseline``."""
-    recommended = recommend_stage(train_records, "train", max_metric_drop)
+def weights_choice(recommended: StageRecommendation | None, baseline: Config) -> WeightsChoice:
+    """The train stage's recommendation (its confirmed winner once confirmed), else
+    ``baseline``."""
     if recommended is None:
         return WeightsChoice(baseline, recommended=False)
     return WeightsChoice(recommended.config, recommended=True)

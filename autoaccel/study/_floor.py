@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autoaccel.recommend import TrialRecord, recommend_stage
+from autoaccel.recommend import TrialRecord, best_feasible
 
 PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
 
@@ -17,5 +17,5 @@ PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
 def throughput_floor(records: Sequence[TrialRecord], max_metric_drop: float) -> float | None:
     """A fraction of the best feasible throughput in ``records``; None before the baseline
     has finished."""
-    best = recommend_stage(records, "", max_metric_drop)
-    return best.throughput.rate * PRUNE_BELOW if best is not None else None
+    best = best_feasible(records, max_metric_drop)
+    return best.throughput * PRUNE_BELOW if best is not None else None

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from autoaccel.errors import BaselineFailedError, StudyError
-from autoaccel.knobs import Config, TaskFacts
+from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, recommend_stage
+from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, best_feasible
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
 from autoaccel.study._confirm import confirm_stage
 from autoaccel.study._deploy_weights import weights_choice
@@ -126,7 +126,7 @@ def tune(
     )
 
 
-def _request(tuning: Tuning, stage: str) -> StageRequest:
+def _request(tuning: Tuning, stage: Stage) -> StageRequest:
     options, facts = tuning.options, tuning.facts
     space = load_space(options.space or default_space_path(stage), stage)
     return StageRequest(
@@ -346,7 +346,7 @@ def _wait_for_baseline(stage_run: StageRun) -> TrialRecord:
 
 
 def _known_outcome(
-    records: list[TrialRecord], config: Config, stage: str
+    records: list[TrialRecord], config: Config, stage: Stage
 ) -> tuple[TrialResult, dict] | None:
     """A result that needs no new trial process: that of an earlier trial of the same
     configuration, or out of memory below the batch size that already ran out."""
@@ -370,8 +370,11 @@ def _known_outcome(
 
 
 def _best_speedup(records: list[TrialRecord], max_metric_drop: float) -> float | None:
-    choice = recommend_stage(records, "", max_metric_drop)
-    return choice.speedup if choice is not None else None
+    """The search's best speedup so far, for the progress line."""
+    best, baseline = best_feasible(records, max_metric_drop), baseline_of(records)
+    if best is None or baseline is None or not baseline.throughput:
+        return None
+    return best.throughput / baseline.throughput
 
 
 def _baseline_failure(ss: StageStudy, result: TrialResult) -> str:
@@ -392,8 +395,7 @@ def _trained_weights(tuning: Tuning) -> str:
     script and configuration are unchanged."""
     options, facts = tuning.options, tuning.facts
     trained = load_stage(tuning.storage, tuning.name, "train")
-    records, drop = (trained.records(), trained.max_metric_drop) if trained else ([], 0.0)
-    choice = weights_choice(records, drop, facts.baseline)
+    choice = weights_choice(trained.recommendation() if trained else None, facts.baseline)
     path = StudyFolder(tuning.name, options.studies_dir).weights(
         choice.key(facts.script_sha256, options.seed)
     )

@@ -22,13 +22,6 @@ def gpu():
     return profile
 
 
-@pytest.fixture(scope="module")
-def conv(request):
-    from autoaccel.task import load_task
-
-    return load_task(str(request.config.rootpath / "tests/fixtures/tasks/tiny.py:conv"))
-
-
 @pytest.mark.parametrize(
     "config",
     [

@@ -13,7 +13,6 @@ from autoaccel.knobs import Config
 from autoaccel.measure import measure_deploy, measure_train
 from autoaccel.recommend import StageRecommendation
 from autoaccel.report._apply import how_to_apply
-from autoaccel.task import load_task
 
 # The public functions the snippet calls, the position of the knob's value among their
 # arguments, and the values that leave the model, its inputs and torch's flags as a fresh
@@ -30,11 +29,6 @@ WATCHED = {
 # Recorded without running: global flags would outlive the test, and compiling on the CPU
 # takes longer than the whole test. Where compile goes in the order is what counts here.
 NOT_RUN = {(knobs.precision, "set_matmul_flags"), (knobs.compile, "apply")}
-
-
-@pytest.fixture(scope="module")
-def conv(request):
-    return load_task(str(request.config.rootpath / "tests/fixtures/tasks/tiny.py:conv"))
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,8 @@ import torch
 from autoaccel.engine import Diverged
 from autoaccel.knobs import Config
 from autoaccel.measure import measure_deploy, measure_train
-from autoaccel.task import load_task
 
 FAST = 0.01  # seconds per timed window: enough to exercise the timing, not to trust it
-
-
-@pytest.fixture(scope="module")
-def tiny(request):
-    return load_task(str(request.config.rootpath / "tests/fixtures/tasks/tiny.py"))
-
-
-@pytest.fixture(scope="module")
-def conv(request):
-    return load_task(str(request.config.rootpath / "tests/fixtures/tasks/tiny.py:conv"))
 
 
 @pytest.fixture(scope="module")

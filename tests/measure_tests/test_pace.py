@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from autoaccel.knobs import Config
 from autoaccel.measure import train_pace
 from autoaccel.task import load_task
-
-
-@pytest.fixture(scope="module")
-def tiny(request):
-    return load_task(str(request.config.rootpath / "tests/fixtures/tasks/tiny.py"))
 
 
 def test_a_short_epoch_is_timed_whole_from_the_second_one_on(tiny, cpu_profile) -> None:

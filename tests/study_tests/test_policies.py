@@ -6,7 +6,7 @@ import pytest
 from fakes import measurement
 
 from autoaccel.knobs import Config
-from autoaccel.recommend import TrialRecord
+from autoaccel.recommend import TrialRecord, recommend_stage
 from autoaccel.study._deploy_weights import weights_choice
 from autoaccel.study._floor import PRUNE_BELOW, throughput_floor
 from autoaccel.study._oom_bound import out_of_memory_at
@@ -81,19 +81,19 @@ def test_no_floor_before_the_baseline_finished() -> None:
 
 def test_deploy_weights_train_with_the_train_recommendation() -> None:
     records = [ok(0, BASELINE, 1000.0, role="baseline"), ok(1, Config(batch_size=128), 3000.0)]
-    choice = weights_choice(records, 0.01, BASELINE)
+    choice = weights_choice(recommend_stage(records, "train", 0.01), BASELINE)
     assert choice.config == Config(batch_size=128)
     assert choice.source == "the train stage's recommendation"
 
 
 def test_deploy_weights_train_with_the_baseline_without_a_train_stage() -> None:
-    choice = weights_choice([], 0.01, BASELINE)
+    choice = weights_choice(None, BASELINE)
     assert choice.config == BASELINE and choice.source == "the baseline"
 
 
 def test_the_weights_key_follows_config_script_and_seed() -> None:
-    choice = weights_choice([], 0.01, BASELINE)
+    choice = weights_choice(None, BASELINE)
     key = choice.key("abc", 0)
-    assert key == weights_choice([], 0.01, BASELINE).key("abc", 0)
+    assert key == weights_choice(None, BASELINE).key("abc", 0)
     assert len({key, choice.key("def", 0), choice.key("abc", 1)}) == 3
-    assert weights_choice([], 0.01, Config(batch_size=32)).key("abc", 0) != key
+    assert weights_choice(None, Config(batch_size=32)).key("abc", 0) != key
