@@ -68,6 +68,14 @@ def tune_command(
             "seed; 0 skips it (the speedup then comes from one measurement each)."
         ),
     ] = defaults.CONFIRM_CANDIDATES,
+    run_epochs: Annotated[
+        float | None,
+        typer.Option(
+            help="How long your real training runs, in epochs [default: Task.run_epochs]. "
+            "Confirmed candidates are then ranked by the time to train that long, "
+            "compilation and other one-off costs included."
+        ),
+    ] = None,
     max_rounds: Annotated[
         int,
         typer.Option(help="Paired rounds at most, when the candidates stay hard to tell apart."),
@@ -89,6 +97,7 @@ def tune_command(
         allow_other_hardware=allow_other_hardware,
         seed=seed,
         confirm=confirm,
+        run_epochs=run_epochs,
         max_rounds=max_rounds,
     )
     out = err_console if json_output else console

@@ -32,6 +32,7 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         metric_name=task.metric_name,
         baseline=baseline,
         epochs=task.epochs,
+        run_epochs=task.run_epochs,
         parameters=sum(p.numel() for p in model.parameters()),
         has_conv2d=any(isinstance(m, torch.nn.Conv2d) for m in model.modules()),
         has_linear=any(isinstance(m, torch.nn.Linear) for m in model.modules()),

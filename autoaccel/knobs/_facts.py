@@ -18,6 +18,7 @@ class TaskFacts(BaseModel):
     metric_name: str
     baseline: Config
     epochs: float
+    run_epochs: float | None = None  # the real training's length, when the task says
     parameters: int
     has_conv2d: bool
     has_linear: bool

@@ -78,6 +78,7 @@ def recommend_stage(
         extra = {
             "confirmed_rounds": len(confirmation.rounds),
             "confirmation": confirmation.verdict.reason,
+            "run_epochs": confirmation.run_epochs,
             "metric_check": next(
                 (c for c in confirmation.metric_checks if c.trial == best.number), None
             ),

@@ -50,6 +50,11 @@ class StageRecommendation(BaseModel):
         default=0, description="Paired rounds against the baseline; 0: from the search alone."
     )
     confirmation: str | None = Field(default=None, description="Why the rounds chose it.")
+    run_epochs: float | None = Field(
+        default=None,
+        description="The speedup is in the time to train this many epochs, one-off costs "
+        "included; None: in the steady rate.",
+    )
     metric_check: MetricCheck | None = Field(
         default=None, description="Its metric and the baseline's, trained with a second seed."
     )

@@ -219,3 +219,8 @@ class Confirmation(BaseModel):
     metric_checks: list[MetricCheck] = Field(default_factory=list)
     winner: int | None = None
     done: bool = False
+    run_epochs: float | None = Field(
+        default=None,
+        description="Rates are over a real run this long, one-off costs included; None: "
+        "steady rates.",
+    )

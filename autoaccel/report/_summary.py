@@ -72,6 +72,8 @@ def speedup_text(rec: StageRecommendation) -> str:
             "not confirmed in paired rounds)"
         )
     rounds = f"{rec.confirmed_rounds} paired rounds against the baseline"
+    if rec.run_epochs:
+        rounds += f", in the time to train {rec.run_epochs:g} epochs, one-off costs included"
     if rec.is_baseline:
         return f"none: {rec.confirmation} ({rounds})"
     if rec.speedup_ci is None:

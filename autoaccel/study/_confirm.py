@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from autoaccel.knobs import Config, Stage
+from autoaccel.measure import Pace
 from autoaccel.recommend import (
     MAX_ROUNDS,
     MIN_ROUNDS,
@@ -129,7 +130,11 @@ def confirm_stage(stage_run: StageRun) -> None:
     if baseline is None or baseline.measurement is None or not chosen:
         return
     study = ss.optuna_study
+    run_epochs = (options.run_epochs or ss.task.run_epochs) if ss.stage == "train" else None
+    run_samples = run_epochs * ss.task.train_samples if run_epochs else None
     confirmation = load_confirmation(study.user_attrs, [r.number for r in chosen])
+    if confirmation.run_epochs != run_epochs:  # rates over another run length do not mix
+        confirmation = Confirmation(candidates=confirmation.candidates, run_epochs=run_epochs)
     if confirmation.done:
         return
 
@@ -141,7 +146,9 @@ def confirm_stage(stage_run: StageRun) -> None:
 
     def pace(config: Config) -> float | None:
         result = _run(stage_run, "pace", config, options.seed)
-        return result.pace.throughput.rate if result.ok and result.pace else None
+        if not result.ok or result.pace is None:
+            return None
+        return run_rate(result.pace, config.batch_size, run_samples)
 
     if not confirmation.rounds:
         progress.note(
@@ -169,6 +176,16 @@ def confirm_stage(stage_run: StageRun) -> None:
             f"{ss.stage}: trial {confirmation.winner} confirmed at {speedup.value:.2f}x "
             f"(95% interval {speedup.low:.2f}x to {speedup.high:.2f}x): {verdict.reason}"
         )
+
+
+def run_rate(pace: Pace, batch_size: int, run_samples: float | None) -> float:
+    """Samples/s over a real run of ``run_samples`` samples, its one-off cost (the first
+    step beyond a steady one: compilation, autotuning) included; the steady rate without."""
+    rate = pace.throughput.rate
+    if not run_samples:
+        return rate
+    one_off = max(0.0, pace.first_step_s - batch_size / rate)
+    return run_samples / (one_off + run_samples / rate)
 
 
 def metric_order(confirmation: Confirmation, changed: Mapping[int, int]) -> list[int]:

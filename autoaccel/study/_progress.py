@@ -30,24 +30,5 @@ class TuneProgress(Protocol):
         """Something the user should know (a resumed study, a changed script...)."""
 
 
-class SilentProgress:
-    """Shows nothing."""
-
-    def stage_started(self, stage: str, finished: int, target: int, space_size: int) -> None:
-        pass
-
-    def trial_started(self, stage: str, number: int, role: str, config: dict[str, Any]) -> None:
-        pass
-
-    def trial_finished(
-        self,
-        stage: str,
-        record: TrialRecord,
-        finished: int,
-        target: int,
-        best_speedup: float | None,
-    ) -> None:
-        pass
-
-    def note(self, text: str) -> None:
-        pass
+class SilentProgress(TuneProgress):
+    """Shows nothing: the protocol's methods do nothing."""

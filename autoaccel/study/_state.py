@@ -44,6 +44,7 @@ class TuneOptions:
     seed: int = 0
     studies_dir: Path = defaults.STUDIES_DIR
     confirm: int = defaults.CONFIRM_CANDIDATES  # candidates in the confirmation rounds; 0: none
+    run_epochs: float | None = None  # the real training's length; None: the task's, if any
     max_rounds: int = defaults.CONFIRM_MAX_ROUNDS
 
     def check(self) -> None:
@@ -63,6 +64,10 @@ class TuneOptions:
             raise ConfigError(
                 f"--max-metric-drop must be a number >= 0, got {self.max_metric_drop}."
             )
+        if self.run_epochs is not None and not (
+            math.isfinite(self.run_epochs) and self.run_epochs > 0
+        ):
+            raise ConfigError(f"--run-epochs must be a positive number, got {self.run_epochs}.")
         if not 0 <= self.confirm <= MAX_CONFIRM:
             raise ConfigError(
                 f"--confirm must be between 0 and {MAX_CONFIRM} candidates, got {self.confirm}."

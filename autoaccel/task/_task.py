@@ -46,6 +46,10 @@ class Task:
             optimizer step; ``steps`` is the number of steps in the run, which changes with
             the batch size. A decay to zero makes the final metric far less noisy.
         finetune_epochs: training after structural pruning, in passes over ``train_data``.
+        run_epochs: how long your real training runs, in passes over ``train_data``. When
+            given, confirmed candidates are ranked by the time to train that long, one-off
+            costs such as compilation included; otherwise by their steady rate, with the
+            step after which a one-off cost pays back shown beside it.
         name: the study name used by ``autoaccel.train``; defaults to the script's name.
     """
 
@@ -65,6 +69,7 @@ class Task:
         Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler] | None
     ) = None
     finetune_epochs: float = 0.25
+    run_epochs: float | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -86,6 +91,8 @@ class Task:
                 raise TaskError(f"Task.{field} is empty.")
         if not self.epochs > 0:
             raise TaskError(f"Task.epochs must be > 0, got {self.epochs!r}.")
+        if self.run_epochs is not None and not self.run_epochs > 0:
+            raise TaskError(f"Task.run_epochs must be > 0, got {self.run_epochs!r}.")
         if not self.finetune_epochs >= 0:
             raise TaskError(f"Task.finetune_epochs must be >= 0, got {self.finetune_epochs!r}.")
         if self.lr_scaling not in batch_size.LR_SCALING_RULES:

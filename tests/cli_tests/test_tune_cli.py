@@ -22,6 +22,8 @@ from fakes import tune_with_fakes
         (["--confirm", "-1"], "Error: --confirm must be between 0 and 10 candidates"),
         (["--confirm", "11"], "Error: --confirm must be between 0 and 10 candidates"),
         (["--max-rounds", "2"], "Error: --max-rounds must be between 3 and 50"),
+        (["--run-epochs", "0"], "Error: --run-epochs must be a positive number"),
+        (["--run-epochs", "nan"], "Error: --run-epochs must be a positive number"),
     ],
 )
 def test_bad_flags(run_cli, tasks_dir, tmp_path, monkeypatch, args, expected) -> None:

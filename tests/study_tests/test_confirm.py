@@ -114,3 +114,20 @@ def test_candidates_are_the_fastest_feasible_distinct_configurations() -> None:
     chosen = pick_candidates(records, max_metric_drop=0.01, count=2)
     assert [r.number for r in chosen] == [2, 4]
     assert changed_knob_counts(chosen, BASE, "train") == {2: 2, 4: 1}
+
+
+def test_the_run_rate_pays_the_one_off_cost_once_over_the_run() -> None:
+    from autoaccel.measure import Pace, Throughput
+    from autoaccel.study._confirm import run_rate
+
+    pace = Pace(
+        stage="train",
+        throughput=Throughput.from_windows([1000.0]),
+        first_step_s=10.064,  # 10 s beyond a steady step of 64 samples
+        warmup_s=11.0,
+        warmup_steps=5,
+        timed_steps=100,
+    )
+    assert run_rate(pace, 64, None) == 1000.0
+    assert run_rate(pace, 64, 10_000) == pytest.approx(10_000 / 20.0)
+    assert run_rate(pace, 64, 1e9) == pytest.approx(1000.0, rel=1e-4)

@@ -110,3 +110,34 @@ def test_confirmation_can_be_switched_off(tune_fake, options) -> None:
     result, runner = tune_fake(dataclasses.replace(options, confirm=0))
     assert pace_specs(runner) == []
     assert result.recommendation.stages["train"].speedup_ci is None
+
+
+def compiling(config: Config, stage: str) -> TrialResult:
+    """Compiled steps run twice as fast, after a 60 s first step; nothing else matters."""
+    compiled = config.compile != "off"
+    rate = 2000.0 if compiled else 1000.0
+    first = 60.0 if compiled else 0.05
+    return TrialResult(outcome="ok", measurement=measurement(stage, rate, 0.9, first_step_s=first))
+
+
+def compile_space(tmp_path):
+    space = tmp_path / "compile.yaml"
+    space.write_text("batch_size: [64]\ncompile: ['off', 'default']\n")
+    return space
+
+
+@pytest.mark.parametrize(("run_epochs", "compiled_wins"), [(None, True), (0.1, False), (50, True)])
+def test_a_real_run_length_ranks_by_time_to_train_it(
+    tune_fake, options, tmp_path, run_epochs, compiled_wins
+) -> None:
+    # 16,384 samples an epoch: 0.1 epoch takes 1.6 s at the baseline's rate, less than the
+    # compiled step's 60 s one-off cost; 50 epochs pay it back many times over.
+    opts = dataclasses.replace(
+        options, trials=2, space=compile_space(tmp_path), run_epochs=run_epochs
+    )
+    result, _ = tune_fake(opts, FakeRunner(compiling))
+    choice = result.recommendation.stages["train"]
+    assert (choice.config.compile == "default") is compiled_wins
+    assert choice.run_epochs == run_epochs
+    if run_epochs is None:
+        assert choice.break_even_steps is not None and choice.break_even_steps > 0
