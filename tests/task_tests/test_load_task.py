@@ -90,6 +90,8 @@ def test_factory_function_is_called(tmp_path) -> None:
         ({"train_data": [1, 2, 3][0]}, "Task.train_data must be a map-style dataset"),
         ({"eval_data": []}, "Task.eval_data is empty"),
         ({"epochs": 0}, "Task.epochs must be > 0"),
+        ({"run_epochs": -3}, "Task.run_epochs must be > 0"),
+        ({"run_epochs": float("nan")}, "Task.run_epochs must be > 0"),
         ({"lr_scaling": "cubic"}, "Task.lr_scaling must be one of none, linear, sqrt"),
         ({"baseline": {"batch_size": -1}}, "Task.baseline: batch_size: Input should be greater"),
         ({"baseline": "fast"}, "Task.baseline must be an autoaccel.Config or a dict"),
