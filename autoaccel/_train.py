@@ -9,12 +9,15 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoaccel import defaults, knobs
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
 
 
 @dataclasses.dataclass
@@ -74,7 +77,7 @@ def train(
         f"autoaccel: training with {source}: "
         + ", ".join(f"{k}={v}" for k, v in config.for_stage("train").items())
     )
-    return _train(task, config, hardware.device, epochs or task.epochs, seed, log)
+    return _train(task, config, hardware, epochs or task.epochs, seed, log)
 
 
 def _recommended(
@@ -101,13 +104,14 @@ def _main_script_name() -> str | None:
 
 
 def _train(
-    task: Task, config: Config, device_type: str, epochs: float, seed: int, log: Any
+    task: Task, config: Config, hardware: HardwareProfile, epochs: float, seed: int, log: Any
 ) -> TrainResult:
     import torch
 
-    from autoaccel.engine import TrainingRun, check_finite, sample_count, synchronize
+    from autoaccel.engine import TrainingRun, check_finite, sample_count, synchronize, use_cores
 
-    device = torch.device(device_type)
+    use_cores(hardware.usable_cores)
+    device = torch.device(hardware.device)
     run = TrainingRun(task, config, device, seed, epochs)
     total = run.total_steps
     start = time.perf_counter()

@@ -21,6 +21,7 @@ from autoaccel.engine._loop import (
     seed_everything,
     synchronize,
     to_device,
+    use_cores,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "seed_everything",
     "synchronize",
     "to_device",
+    "use_cores",
 ]

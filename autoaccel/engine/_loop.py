@@ -40,6 +40,17 @@ def check_pace(rates: list[float], min_throughput: float | None) -> None:
         )
 
 
+def use_cores(cores: int) -> None:
+    """Compute on as many threads as this process may use cores.
+
+    torch's default counts the host's physical cores; in a container or under an affinity
+    mask it may own far fewer, and threads beyond them fight each other. DataLoader workers
+    keep one thread each (DataLoader sets it), and trials and ``autoaccel.train`` both call
+    this, so a measured configuration runs the same threads when it trains for real.
+    """
+    torch.set_num_threads(max(1, cores))
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)

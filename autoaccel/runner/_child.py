@@ -35,6 +35,9 @@ def execute(spec: TrialSpec) -> TrialResult:
                 duration_s=time.perf_counter() - start,
             )
         assert spec.config is not None and spec.hardware is not None
+        from autoaccel.engine import use_cores
+
+        use_cores(spec.hardware.usable_cores)
         if spec.action == "pace":
             return TrialResult(
                 outcome="ok", pace=_pace(task, spec), duration_s=time.perf_counter() - start

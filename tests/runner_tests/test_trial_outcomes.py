@@ -141,3 +141,19 @@ def test_a_pace_trial_times_training_without_a_metric(tasks_dir, cpu_profile) ->
     assert result.pace.throughput.boundaries >= 2  # tiny epochs: whole ones are timed
     # The tuner read the machine's counters around the trial.
     assert result.machine is not None and result.machine.cores >= 1
+
+
+def test_a_trial_computes_on_the_cores_the_probe_says_it_may_use(tasks_dir, cpu_profile):
+    one_core = cpu_profile.model_copy(
+        update={"cpu": cpu_profile.cpu.model_copy(update={"usable_cores": 1})}
+    )
+    result = run_trial(
+        TrialSpec(
+            action="train",
+            script=f"{tasks_dir / 'tiny.py'}:threads",
+            config=Config(batch_size=16),
+            hardware=one_core,
+        )
+    )
+    assert result.ok, result.log_tail
+    assert result.measurement is not None and result.measurement.metric == 1.0
