@@ -15,7 +15,10 @@ from autoaccel.runner import CpuCounters, LoadMeter
 def meter_over(start: CpuCounters, end: CpuCounters, cores: int) -> LoadMeter:
     readings = iter([start, end])
     return LoadMeter(
-        list(range(cores)), read=lambda _cpus: next(readings), load_average=lambda: 1.5
+        list(range(cores)),
+        read=lambda _cpus: next(readings),
+        load_average=lambda: 1.5,
+        gpu_processes=set,
     )
 
 
@@ -44,6 +47,23 @@ def test_stolen_time_makes_a_machine_busy() -> None:
     assert load is not None
     assert load.steal_share == pytest.approx(0.1)
     assert load.busy
+
+
+def test_another_process_on_the_gpu_makes_a_machine_busy() -> None:
+    # One process was on the GPU when the trial started, another was when it ended.
+    seen = iter([{4242}, {4242, 5151}])
+    readings = iter([CpuCounters(0, 0, 0), CpuCounters(10, 0, 10)])
+    meter = LoadMeter(
+        [0, 1],
+        read=lambda _cpus: next(readings),
+        load_average=lambda: None,
+        gpu_processes=lambda: next(seen),
+    )
+    meter.start()
+    load = meter.stop(10.0)
+    assert load is not None
+    assert load.gpu_processes == [4242, 5151]
+    assert load.busy and "2 other process(es) computed on the GPU" in load.describe()
 
 
 def test_no_start_no_load() -> None:
