@@ -128,7 +128,9 @@ def judge(
         )
     clear = [t for t, s in speedups.items() if s.clear_above()]
     if not clear:
-        unsure = [t for t, s in speedups.items() if not s.within_margin() and s.high > 1]
+        # A candidate that cannot be more than TIE_MARGIN faster would at best tie the
+        # baseline, and a tie goes to the baseline: more rounds cannot change the answer.
+        unsure = [t for t, s in speedups.items() if s.high > 1 + TIE_MARGIN]
         if unsure and not done:
             return Verdict(
                 status="more_rounds",

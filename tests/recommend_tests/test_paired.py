@@ -94,3 +94,14 @@ def test_a_candidate_slower_than_the_baseline_never_wins() -> None:
     verdict = judge(rounds, {1: 1})
     assert verdict.winner is None
     assert verdict.speedups[1].high < 1
+
+
+def test_candidates_that_can_at_best_tie_the_baseline_stop_the_rounds() -> None:
+    # Trial 1 is at most about 2% faster: a tie at best, which the baseline wins.
+    rounds = rounds_of([100, 100, 100], t1=[101, 99, 100.5], t2=[80, 82, 79])
+    verdict = judge(rounds, {1: 1, 2: 2}, max_rounds=8)
+    assert verdict.status == "decided"
+    assert verdict.winner is None
+    # One that might still be 10% faster asks for more.
+    wide = rounds_of([100, 100, 100], t1=[95, 112, 101])
+    assert judge(wide, {1: 1}, max_rounds=8).status == "more_rounds"
