@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def test_text_report_on_stdout(run_cli, study_here) -> None:
     result = run_cli("report", "tiny")
@@ -107,3 +109,16 @@ def test_help_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert "--format" in out.stdout and "delete" in out.stdout
+
+
+@pytest.mark.parametrize("stored", [{"rounds": "not a list"}, "garbage", 42])
+def test_a_damaged_confirmation_reads_as_none_and_is_kept(run_cli, study_here, stored) -> None:
+    import optuna
+
+    study = optuna.load_study(study_name="tiny:train", storage=study_here.storage)
+    study.set_user_attr("confirmation", stored)
+    result = run_cli("report", "tiny")
+    assert result.exit_code == 0, result.stderr
+    assert "from the search alone" in result.stdout
+    # Reading never rewrites what is stored.
+    assert study.user_attrs["confirmation"] == stored
