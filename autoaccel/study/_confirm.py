@@ -138,10 +138,17 @@ def confirm_stage(stage_run: StageRun) -> None:
     if confirmation.done:
         return
 
+    # Rounds finished before this call are not shown again; each new one is shown once.
+    shown = [
+        sum(1 for r in confirmation.rounds if set(r.candidates) >= set(confirmation.candidates))
+    ]
+
     def save(current: Confirmation) -> None:
         study.set_user_attr(CONFIRMATION_ATTR, current.model_dump(mode="json"))
         last = current.rounds[-1] if current.rounds else None
-        if last is not None and set(last.candidates) >= set(current.candidates):
+        complete = last is not None and set(last.candidates) >= set(current.candidates)
+        if complete and len(current.rounds) > shown[0]:
+            shown[0] = len(current.rounds)
             progress.note(_round_line(ss.stage, len(current.rounds), last))
 
     def pace(config: Config) -> float | None:

@@ -8,7 +8,7 @@ import json
 
 import optuna
 import pytest
-from fakes import FakeRunner, measurement
+from fakes import FakeRunner, RecordingProgress, measurement
 
 from autoaccel.knobs import Config
 from autoaccel.runner import TrialResult
@@ -141,3 +141,10 @@ def test_a_real_run_length_ranks_by_time_to_train_it(
     assert choice.run_epochs == run_epochs
     if run_epochs is None:
         assert choice.break_even_steps is not None and choice.break_even_steps > 0
+
+
+def test_each_round_is_shown_once(tune_fake, options) -> None:
+    progress = RecordingProgress()
+    result, _ = tune_fake(options, progress=progress)
+    lines = [n for n in progress.notes if "confirmation round" in n]
+    assert len(lines) == len(set(lines)) == result.recommendation.stages["train"].confirmed_rounds
