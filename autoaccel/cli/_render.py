@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from autoaccel import _format as fmt
 from autoaccel.runner import TrialResult
@@ -66,7 +67,8 @@ def rows_table(rows: list[tuple[str, str]], title: str | None = None) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for label, value in rows:
-        table.add_row(label, value)
+        # Labels and values hold names and text from users, tasks and storage: never markup.
+        table.add_row(Text(label), Text(value))
     return table
 
 

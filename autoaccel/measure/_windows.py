@@ -86,10 +86,6 @@ class StepWindows:
     def timed_steps(self) -> int:
         return (len(self.rates) + len(self.boundary_rates)) * self.steps_per_window
 
-    @property
-    def span_s(self) -> float | None:
-        return self._span_s
-
     def throughput(self) -> Throughput:
         """The span rate, with the spread of the windows free of epoch boundaries (of all
         windows when every one held a boundary)."""

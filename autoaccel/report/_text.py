@@ -191,6 +191,7 @@ def _rows(rows: list[tuple[str, str]], indent: bool = False) -> Table:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for label, value in rows:
-        # Values can hold text from elsewhere (paths, reasons): never read as markup.
-        table.add_row(("  " if indent else "") + label, Text(value))
+        # Labels and values can hold text from elsewhere (a metric's name, paths, reasons):
+        # never read as markup.
+        table.add_row(Text(("  " if indent else "") + label), Text(value))
     return table

@@ -153,3 +153,14 @@ def test_live_panel_on_a_terminal() -> None:
         )
         panel = progress._panel().plain
     assert "trial 2 of 3" in panel and "best      1.00x" in panel and "left ~8.00 s" in panel
+
+
+def test_label_and_value_rows_print_hostile_text_as_text() -> None:
+    from rich.console import Console
+
+    from autoaccel.cli._render import rows_table
+
+    console = Console(file=io.StringIO(), width=120)
+    console.print(rows_table([("acc[/], seed 1", "[bold]x[/] and [/]")]))
+    shown = console.file.getvalue()
+    assert "acc[/], seed 1" in shown and "[bold]x[/] and [/]" in shown
