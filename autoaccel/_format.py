@@ -1,6 +1,24 @@
-"""Numbers as people read them, shared by every renderer."""
+"""Numbers as people read them, and other people's text as they wrote it, shared by every
+renderer."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+
+def plain(text: object, style: str = "") -> Text:
+    """``text`` for a Rich console or table, shown as it is written.
+
+    Names, paths, reasons, tracebacks and notes come from users, their tasks, exceptions
+    and the storage: a Rich string would read ``[bold]`` in them as a style, ``:smile:``
+    as an emoji and ``[/]`` as an error. Every renderer hands such text to Rich this way.
+    """
+    from rich.text import Text
+
+    return Text(str(text), style=style)
 
 
 def rate(samples_per_s: float | None) -> str:

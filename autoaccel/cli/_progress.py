@@ -42,13 +42,12 @@ class PlainProgress:
     def stage_started(self, stage: str, finished: int, target: int, space_size: int) -> None:
         resumed = f", resuming at {finished}" if finished else ""
         self.console.print(
-            f"{stage} stage: {target} trials over {space_size:,} configurations{resumed}",
-            markup=False,
+            fmt.plain(f"{stage} stage: {target} trials over {space_size:,} configurations{resumed}")
         )
 
     def trial_started(self, stage: str, number: int, role: str, config: dict[str, Any]) -> None:
         label = {"baseline": " (baseline)", "first_guess": " (first guess)"}.get(role, "")
-        self.console.print(f"[{stage}] trial {number}{label}: {_config_text(config)}", markup=False)
+        self.console.print(fmt.plain(f"[{stage}] trial {number}{label}: {_config_text(config)}"))
 
     def trial_finished(
         self,
@@ -58,12 +57,10 @@ class PlainProgress:
         target: int,
         best_speedup: float | None,
     ) -> None:
-        self.console.print(
-            _finished_line(stage, record, finished, target, best_speedup), markup=False
-        )
+        self.console.print(fmt.plain(_finished_line(stage, record, finished, target, best_speedup)))
 
     def note(self, text: str) -> None:
-        self.console.print(f"note: {text}", markup=False)
+        self.console.print(fmt.plain(f"note: {text}"))
 
 
 class LiveProgress(PlainProgress):
@@ -101,7 +98,7 @@ class LiveProgress(PlainProgress):
         running = ""
         if self.trial_started_at is not None:
             running = f" ({fmt.seconds(time.monotonic() - self.trial_started_at)})"
-        return Text(
+        return fmt.plain(
             f"{self.stage} stage: trial {self.finished + 1} of {self.target}{running}\n"
             f"  running   {self.running}\n"
             f"  best      {fmt.speedup(self.best)} over the baseline\n"

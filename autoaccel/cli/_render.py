@@ -8,7 +8,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from autoaccel import _format as fmt
 from autoaccel.runner import TrialResult
@@ -63,12 +62,17 @@ def result_rows(result: TrialResult) -> list[tuple[str, str]]:
 
 
 def rows_table(rows: list[tuple[str, str]], title: str | None = None) -> Table:
-    table = Table(title=title, show_header=False, box=None, pad_edge=False, title_justify="left")
+    table = Table(
+        title=fmt.plain(title) if title else None,
+        show_header=False,
+        box=None,
+        pad_edge=False,
+        title_justify="left",
+    )
     table.add_column(style="bold")
     table.add_column()
     for label, value in rows:
-        # Labels and values hold names and text from users, tasks and storage: never markup.
-        table.add_row(Text(label), Text(value))
+        table.add_row(fmt.plain(label), fmt.plain(value))
     return table
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from autoaccel import _format as fmt
 from autoaccel import defaults
 from autoaccel.cli._options import JsonOption
 from autoaccel.cli._render import config_text, console, print_json, result_rows, rows_table
@@ -50,8 +51,9 @@ def bench_command(
             }
         )
     else:
-        console.print(f"[bold]{outcome.script}[/] on {outcome.hardware.summary()}")
-        console.print(f"{outcome.stage}: {config_text(outcome.config.for_stage(outcome.stage))}")
+        console.print(fmt.plain(outcome.script, "bold").append(f" on {outcome.hardware.summary()}"))
+        config = config_text(outcome.config.for_stage(outcome.stage))
+        console.print(fmt.plain(f"{outcome.stage}: {config}"))
         if outcome.result is None:
             assert outcome.trained is not None
             console.print("Training the weights to deploy failed:")
@@ -60,7 +62,7 @@ def bench_command(
             console.print(rows_table(result_rows(outcome.result)))
         failed = outcome.result or outcome.trained
         if failed is not None and failed.traceback and not failed.ok:
-            console.print(failed.traceback, markup=False)
+            console.print(fmt.plain(failed.traceback))
     if outcome.outcome != "ok":
         raise typer.Exit(1)
 

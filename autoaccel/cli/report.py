@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from autoaccel import _format as fmt
 from autoaccel import defaults
 from autoaccel.cli._options import StorageOption
 from autoaccel.cli._render import console
@@ -41,7 +42,7 @@ def report_command(
 
     written = make_report(study, storage=storage, format=format, output=output)
     if written.path is not None:
-        console.print(f"Report written to {written.path}", markup=False)
+        console.print(fmt.plain(f"Report written to {written.path}"))
     elif written.format == "json":
         print(written.info.to_json())
     else:

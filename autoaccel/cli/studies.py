@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from autoaccel import _format as fmt
 from autoaccel import defaults
 from autoaccel.cli._options import JsonOption, StorageOption
 from autoaccel.cli._render import console, print_json, rows_table
@@ -48,8 +49,6 @@ def list_command(
         return
     from rich.table import Table
 
-    from autoaccel import _format as fmt
-
     table = Table(box=None, pad_edge=False)
     for column in ("study", "finished trials", "best speedup", "hardware", "last trial"):
         # Numbers never break across lines; the hardware's name wraps instead.
@@ -60,13 +59,15 @@ def list_command(
         )
     for study in studies:
         if study.error:
-            table.add_row(study.name, "unreadable", "-", study.error, "-")
+            table.add_row(fmt.plain(study.name), "unreadable", "-", fmt.plain(study.error), "-")
             continue
         trials = ", ".join(f"{s.stage} {s.finished}" for s in study.stages.values())
         last = study.last_update.strftime("%Y-%m-%d %H:%M") if study.last_update else "-"
         best = study.best
         claim = fmt.claim(best.speedup, best.speedup_ci, best.confirmed) if best else "-"
-        table.add_row(study.name, trials, claim, study.hardware or "-", last)
+        table.add_row(
+            fmt.plain(study.name), trials, fmt.plain(claim), fmt.plain(study.hardware or "-"), last
+        )
     console.print(table)
 
 
@@ -81,10 +82,8 @@ def show_command(
     if json_output:
         print_json(study.model_dump(mode="json"))
         return
-    from autoaccel import _format as fmt
-
     last = study.last_update.strftime("%Y-%m-%d %H:%M") if study.last_update else "-"
-    console.print(f"[bold]{study.name}[/]: {study.script}", highlight=False)
+    console.print(fmt.plain(study.name, "bold").append(f": {study.script}"))
     console.print(rows_table([("hardware", study.hardware or "-"), ("last trial", last)]))
     for stage in study.stages.values():
         outcomes = ", ".join(f"{n} {o}" for o, n in stage.outcomes.items()) or "none"
@@ -105,7 +104,7 @@ def show_command(
         console.print()
         console.print(rows_table(rows, title=f"{stage.stage} ({stage.optuna_study})"))
     console.print()
-    console.print(f"Full report: autoaccel report {study.name}", markup=False)
+    console.print(fmt.plain(f"Full report: autoaccel report {study.name}"))
 
 
 @app.command("delete")
@@ -118,14 +117,14 @@ def delete_command(
     from autoaccel.study import delete_study, plan_deletion
 
     plan = plan_deletion(storage, name)
-    console.print(f"Deleting study {plan.study} removes:", markup=False)
+    console.print(fmt.plain(f"Deleting study {plan.study} removes:"))
     for optuna_study in plan.optuna_studies:
-        console.print(f"  Optuna study {optuna_study}", markup=False)
-    console.print(f"  ({plan.trials} trials in all)", markup=False)
+        console.print(fmt.plain(f"  Optuna study {optuna_study}"))
+    console.print(f"  ({plan.trials} trials in all)")
     for path in plan.files:
-        console.print(f"  {path}", markup=False)
+        console.print(fmt.plain(f"  {path}"))
     if not yes and not typer.confirm("Delete them?", default=False):
         console.print("Nothing was deleted.")
         raise typer.Exit(1)
     for removed in delete_study(plan):
-        console.print(f"deleted {removed}", markup=False)
+        console.print(fmt.plain(f"deleted {removed}"))

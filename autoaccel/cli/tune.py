@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from autoaccel import _format as fmt
 from autoaccel import defaults
 from autoaccel.cli._options import JsonOption, StorageOption
 from autoaccel.cli._progress import LiveProgress, PlainProgress
@@ -132,13 +133,16 @@ def _print_recommendation(result) -> None:
         console.print("No recommendation yet: the baseline has not finished.")
     for stage, choice in rec.stages.items():
         console.print()
-        console.print(f"[bold]Recommended {stage} configuration[/] ({rec.hardware})")
-        console.print(f"  {config_line(choice)}", markup=False)
+        console.print(
+            fmt.plain(f"Recommended {stage} configuration", "bold").append(f" ({rec.hardware})")
+        )
+        console.print(fmt.plain(f"  {config_line(choice)}"))
         console.print(rows_table(summary_rows(choice)))
     console.print()
     console.print(
-        f"Saved to {result.path}; autoaccel.train(task) and "
-        f"autoaccel bench --config {result.path} pick it up.",
-        markup=False,
+        fmt.plain(
+            f"Saved to {result.path}; autoaccel.train(task) and "
+            f"autoaccel bench --config {result.path} pick it up."
+        )
     )
-    console.print(f"Full report: autoaccel report {result.study}", markup=False)
+    console.print(fmt.plain(f"Full report: autoaccel report {result.study}"))

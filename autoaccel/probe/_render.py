@@ -7,8 +7,8 @@ import json
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
+from autoaccel._format import plain
 from autoaccel.probe._profile import Accelerator, HardwareProfile
 
 UNKNOWN = "unknown"
@@ -182,7 +182,7 @@ def render_profile(profile: HardwareProfile, console: Console | None = None) -> 
         if number:
             console.print()
         table = Table(
-            title=Text(section.title, style="bold"),
+            title=plain(section.title, "bold"),
             title_justify="left",
             show_header=False,
             box=None,
@@ -192,10 +192,10 @@ def render_profile(profile: HardwareProfile, console: Console | None = None) -> 
             table.add_column(no_wrap=True)
             table.add_column(overflow="fold")
             for _, value in section.rows:
-                table.add_row(Text("-"), Text(value))
+                table.add_row("-", plain(value))
         else:
             table.add_column(style="cyan", no_wrap=True, min_width=width)
             table.add_column(overflow="fold")
             for label, value in section.rows:
-                table.add_row(Text(label), Text(value))
+                table.add_row(plain(label), plain(value))
         console.print(table)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from autoaccel import _format as fmt
+from autoaccel._format import plain
 from autoaccel.report._model import ReportInfo, StageReport
 from autoaccel.report._summary import (
     config_line,
@@ -27,7 +27,7 @@ from autoaccel.report._summary import (
 
 def print_text(info: ReportInfo, console: Console) -> None:
     """Print the report of ``info`` on ``console`` (a terminal, or a file console)."""
-    console.print(f"[bold]autoaccel report: study {info.study}[/]")
+    console.print(plain(f"autoaccel report: study {info.study}", "bold"))
     console.print(_rows(header_rows(info)))
     for stage in info.stages.values():
         console.print()
@@ -35,15 +35,16 @@ def print_text(info: ReportInfo, console: Console) -> None:
 
 
 def _print_stage(stage: StageReport, console: Console) -> None:
-    console.rule(f"[bold]{stage_title(stage.stage)}[/] ({stage.optuna_study})", align="left")
-    console.print(trials_line(stage), markup=False)
+    title = plain(stage_title(stage.stage), "bold").append(f" ({stage.optuna_study})")
+    console.rule(title, align="left")
+    console.print(plain(trials_line(stage)))
     rec = stage.recommendation
     if rec is None:
         console.print("No recommendation: the baseline trial has not finished.")
     else:
         console.print()
         console.print("[bold]Recommended[/]")
-        console.print(f"  {config_line(rec)}", markup=False)
+        console.print(plain(f"  {config_line(rec)}"))
         console.print(_rows(summary_rows(rec, limits=False)))
     _print_pareto(stage, console)
     _print_top(stage, console)
@@ -58,16 +59,18 @@ def _print_pareto(stage: StageReport, console: Console) -> None:
         return
     console.print()
     console.print(
-        "[bold]Pareto front[/] (no other trial is faster at an equal or higher "
-        f"{stage.metric_name})"
+        plain("Pareto front", "bold").append(
+            f" (no other trial is faster at an equal or higher {stage.metric_name})"
+        )
     )
     for number in stage.pareto_front:
         row = stage.trial(number)
         assert row.throughput is not None and row.metric is not None
         console.print(
-            f"  trial {number}: {fmt.rate(row.throughput.rate)}, {stage.metric_name} "
-            f"{row.metric:.4g}, {trial_status(row)}{role_label(row)}",
-            markup=False,
+            plain(
+                f"  trial {number}: {fmt.rate(row.throughput.rate)}, {stage.metric_name} "
+                f"{row.metric:.4g}, {trial_status(row)}{role_label(row)}"
+            )
         )
 
 
@@ -78,14 +81,15 @@ def _print_top(stage: StageReport, console: Console) -> None:
     header, cells = top_trial_cells(stage)
     table = Table(title="Fastest trials", title_justify="left", box=None, pad_edge=False)
     for column in header[:-1]:
-        table.add_column(column, justify="left" if column == "status" else "right", no_wrap=True)
+        justify = "left" if column == "status" else "right"
+        table.add_column(plain(column), justify=justify, no_wrap=True)
     # What each changed gets its own table: beside the numbers it would not fit a terminal.
     changes = Table(box=None, pad_edge=False, show_header=False)
     changes.add_column(justify="right", no_wrap=True)
     changes.add_column()
     for row, _ in cells:
-        table.add_row(*row[:-1])
-        changes.add_row(f"trial {row[0].split()[0]}:", Text(row[-1]))
+        table.add_row(*map(plain, row[:-1]))
+        changes.add_row(f"trial {row[0].split()[0]}:", plain(row[-1]))
     console.print(table)
     console.print("Changed from the baseline")
     console.print(changes)
@@ -97,18 +101,19 @@ def _print_failures(stage: StageReport, console: Console) -> None:
         console.print("[bold]Trials that did not finish[/]")
     for group in stage.failures:
         console.print(
-            f"  {group.outcome}: {len(group.trials)} trial{'s' if len(group.trials) > 1 else ''}"
-            f" - {group.advice}",
-            markup=False,
+            plain(
+                f"  {group.outcome}: {len(group.trials)} "
+                f"trial{'s' if len(group.trials) > 1 else ''} - {group.advice}"
+            )
         )
         for reason, numbers in group.reasons:
-            console.print(f"    {trials_text(numbers)}: {reason}", markup=False)
+            console.print(plain(f"    {trials_text(numbers)}: {reason}"))
     if stage.dropped:
         console.print()
         console.print("[bold]Not searched on this hardware or task[/]")
         for knob, values in stage.dropped.items():
             for value, reason in values.items():
-                console.print(f"  {dropped_text(knob, value, reason)}", markup=False)
+                console.print(plain(f"  {dropped_text(knob, value, reason)}"))
 
 
 def _print_knobs(stage: StageReport, console: Console) -> None:
@@ -118,9 +123,9 @@ def _print_knobs(stage: StageReport, console: Console) -> None:
     if importance.values:
         console.print(f"  importance for throughput ({importance.trials} feasible trials):")
         for knob, share in importance.values.items():
-            console.print(f"    {knob:<20} {importance_bar(share)} {fmt.percent(share, 0)}")
+            console.print(plain(f"    {knob:<20} {importance_bar(share)} {fmt.percent(share, 0)}"))
     else:
-        console.print(f"  importance: {importance.note}", markup=False)
+        console.print(plain(f"  importance: {importance.note}"))
     if not stage.knob_effects:
         return
     # Knob names head their values, so the values get the width a terminal has.
@@ -130,11 +135,11 @@ def _print_knobs(stage: StageReport, console: Console) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("", width=len("recommended"))
     for effect in stage.knob_effects:
-        table.add_row(effect.knob)
+        table.add_row(plain(effect.knob))
         for value in effect.values:
             # The best trial's number is left out: a terminal is short of width.
             shown, trials, feasible, best, speedup, _, marks = knob_value_cells(effect, value)
-            table.add_row(Text(f"  {shown}"), trials, feasible, best, speedup, marks)
+            table.add_row(*map(plain, (f"  {shown}", trials, feasible, best, speedup, marks)))
     console.print(table)
 
 
@@ -165,7 +170,7 @@ def _print_bottleneck(stage: StageReport, console: Console) -> None:
     rows.append(("peak memory", memory))
     console.print(_rows(rows, indent=True))
     for advice in b.advice:
-        console.print(f"  - {advice}", markup=False)
+        console.print(plain(f"  - {advice}"))
 
 
 def _print_apply(stage: StageReport, console: Console) -> None:
@@ -174,16 +179,14 @@ def _print_apply(stage: StageReport, console: Console) -> None:
         return
     console.print()
     console.print("[bold]How to use it[/]")
-    console.print(
-        f"  changed from the baseline: {knobs_text(apply.changed, 'nothing')}", markup=False
-    )
+    console.print(plain(f"  changed from the baseline: {knobs_text(apply.changed, 'nothing')}"))
     for command, what in apply.commands:
-        console.print(f"  # {what}", markup=False)
-        console.print(f"  {command}", markup=False, soft_wrap=True)
+        console.print(plain(f"  # {what}"))
+        console.print(plain(f"  {command}"), soft_wrap=True)
     for line in apply.code.splitlines():
-        console.print(f"    {line}", markup=False, soft_wrap=True, highlight=False)
+        console.print(plain(f"    {line}"), soft_wrap=True)
     for note in apply.notes:
-        console.print(f"  note: {note}", markup=False)
+        console.print(plain(f"  note: {note}"))
 
 
 def _rows(rows: list[tuple[str, str]], indent: bool = False) -> Table:
@@ -191,7 +194,5 @@ def _rows(rows: list[tuple[str, str]], indent: bool = False) -> Table:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for label, value in rows:
-        # Labels and values can hold text from elsewhere (a metric's name, paths, reasons):
-        # never read as markup.
-        table.add_row(Text(("  " if indent else "") + label), Text(value))
+        table.add_row(plain(("  " if indent else "") + label), plain(value))
     return table
