@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def render_markdown(info: ReportInfo, markdown: Path) -> str:
     folder.mkdir(exist_ok=True)
     from autoaccel.report._matplotlib import write_stage_plots
 
-    out = [f"# autoaccel report: study {info.study}", "", _kv_table(header_rows(info))]
+    out = [f"# autoaccel report: study {_text(info.study)}", "", _kv_table(header_rows(info))]
     for stage in info.stages.values():
         plots = write_stage_plots(stage, folder)
         links = {
@@ -56,9 +57,9 @@ def render_markdown(info: ReportInfo, markdown: Path) -> str:
 
 def _stage(stage: StageReport, plots: dict[str, str]) -> list[str]:
     out = [
-        f"## {stage_title(stage.stage)} (`{stage.optuna_study}`)",
+        f"## {stage_title(stage.stage)} ({_code(stage.optuna_study)})",
         "",
-        f"{trials_line(stage)}.",
+        f"{_text(trials_line(stage))}.",
         "",
     ]
     rec = stage.recommendation
@@ -68,7 +69,7 @@ def _stage(stage: StageReport, plots: dict[str, str]) -> list[str]:
         out += [
             "### Recommended",
             "",
-            f"`{config_line(rec)}`",
+            _code(config_line(rec)),
             "",
             _kv_table(summary_rows(rec, limits=False)),
             "",
@@ -102,14 +103,16 @@ def _failures(stage: StageReport) -> list[str]:
     if stage.failures:
         out += ["### Trials that did not finish", ""]
         for group in stage.failures:
-            out.append(f"- **{group.outcome}** ({len(group.trials)}): {group.advice}")
+            out.append(f"- **{_text(group.outcome)}** ({len(group.trials)}): {_text(group.advice)}")
             for reason, numbers in group.reasons:
-                out.append(f"  - {trials_text(numbers)}: {_inline(reason)}")
+                out.append(f"  - {trials_text(numbers)}: {_text(reason)}")
         out.append("")
     if stage.dropped:
         out += ["### Not searched on this hardware or task", ""]
         for knob, values in stage.dropped.items():
-            out += [f"- {dropped_text(knob, value, reason)}" for value, reason in values.items()]
+            out += [
+                f"- {_text(dropped_text(knob, value, reason))}" for value, reason in values.items()
+            ]
         out.append("")
     return out
 
@@ -119,7 +122,7 @@ def _knobs(stage: StageReport, plots: dict[str, str]) -> list[str]:
     if stage.importance.values:
         out += _image(plots, "importance")
     else:
-        out += [f"Importance: {stage.importance.note}", ""]
+        out += [f"Importance: {_text(stage.importance.note)}", ""]
     out += _image(plots, "knobs")
     rows = [
         [effect.knob, *knob_value_cells(effect, value)]
@@ -147,7 +150,7 @@ def _bottleneck(stage: StageReport) -> list[str]:
         + (f" of {fmt.nbytes(b.device_memory_bytes)}" if b.device_memory_bytes else ""),
         "",
     ]
-    out += [f"- {advice}" for advice in b.advice]
+    out += [f"- {_text(advice)}" for advice in b.advice]
     return [*out, ""]
 
 
@@ -159,39 +162,60 @@ def _apply(stage: StageReport) -> list[str]:
     out = [
         "### How to use it",
         "",
-        f"Changed from the baseline: `{knobs_text(apply.changed, 'nothing')}`",
+        f"Changed from the baseline: {_code(knobs_text(apply.changed, 'nothing'))}",
         "",
-        "```sh",
-        *commands,
-        "```",
+        *_fenced("sh", "\n".join(commands)),
         "",
-        "```python",
-        apply.code,
-        "```",
+        *_fenced("python", apply.code),
         "",
     ]
-    out += [f"> {note}" for note in apply.notes]
+    out += [f"> {_text(note)}" for note in apply.notes]
     return out
 
 
 def _kv_table(rows: Iterable[tuple[str, str]]) -> str:
-    return _table(["", ""], [[f"**{label}**", value] for label, value in rows])
+    return _grid(["", ""], [[f"**{_text(label)}**", _text(value)] for label, value in rows])
 
 
 def _table(header: Sequence[str], rows: Iterable[list[str]], right: Iterable[int] = ()) -> str:
+    """A table of text cells."""
+    return _grid([_text(h) for h in header], [[_text(c) for c in row] for row in rows], right)
+
+
+def _grid(header: Sequence[str], rows: Iterable[list[str]], right: Iterable[int] = ()) -> str:
+    """A table of markdown cells."""
     aligned = set(right)
     lines = [
-        "| " + " | ".join(_cell(h) for h in header) + " |",
+        "| " + " | ".join(header) + " |",
         "|" + "|".join("---:" if i in aligned else "---" for i in range(len(header))) + "|",
     ]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return _inline(text).replace("|", "\\|")
+# Anywhere, these begin emphasis, code, links, html, entities, strikethrough or a new table
+# cell; at the start of a list item, a heading, a nested list or a numbered one.
+_INLINE_MARKUP = re.compile(r"[\\`*_\[\]<>&|~]")
+_BLOCK_START = re.compile(r"^(?:[#+-]|\d+[.)])")
 
 
-def _inline(text: str) -> str:
-    """Text on one line, as a table cell or list item needs."""
-    return " ".join(str(text).split())
+def _text(value: object) -> str:
+    """``value`` as markdown that shows as written, on one line (a table cell or a list item
+    holds one): names, paths and reasons from elsewhere never become markup or html."""
+    text = _INLINE_MARKUP.sub(lambda m: "\\" + m[0], " ".join(str(value).split()))
+    return _BLOCK_START.sub(lambda m: m[0][:-1] + "\\" + m[0][-1], text)
+
+
+def _code(value: object) -> str:
+    """``value`` as an inline code span, which ends at the first run of backticks as long as
+    its own: the span's is longer than any inside."""
+    text = " ".join(str(value).split())
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _fenced(language: str, code: str) -> list[str]:
+    """``code`` as a fenced block that no line of it can close."""
+    fence = "`" * max(3, max(map(len, re.findall("`+", code)), default=0) + 1)
+    return [f"{fence}{language}", code, fence]

@@ -27,6 +27,12 @@ DPI = 110
 _MARKERS = {"feasible": "o", "infeasible": "x", "failed": "x"}
 
 
+def _shown(text: object) -> str:
+    """``text`` for a matplotlib title or label, where a pair of ``$`` would start
+    mathematics: names from elsewhere show as written."""
+    return str(text).replace("$", r"\$")
+
+
 def write_stage_plots(stage: StageReport, folder: Path) -> dict[str, Path]:
     """Write the stage's plots as PNG files into ``folder``; returns them by kind."""
     written = {}
@@ -65,7 +71,7 @@ def _pareto(stage: StageReport) -> Figure | None:
             [r.metric for r in group.rows],
             c=COLOURS[group.kind],
             marker=_MARKERS[group.kind],
-            label=group.label,
+            label=_shown(group.label),
             zorder=3,
         )
     front = [stage.trial(n) for n in stage.pareto_front]
@@ -110,11 +116,11 @@ def _pareto(stage: StageReport) -> Figure | None:
             color=COLOURS["infeasible"],
             linestyle="--",
             linewidth=1,
-            label=f"lowest {stage.metric_name} allowed",
+            label=_shown(f"lowest {stage.metric_name} allowed"),
         )
-    ax.set_title(f"Pareto front: throughput vs {stage.metric_name}")
+    ax.set_title(_shown(f"Pareto front: throughput vs {stage.metric_name}"))
     ax.set_xlabel("samples/s")
-    ax.set_ylabel(stage.metric_name)
+    ax.set_ylabel(_shown(stage.metric_name))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     return figure
@@ -131,7 +137,7 @@ def _history(stage: StageReport) -> Figure | None:
             yerr=[group.spread_below, group.spread_above],
             fmt=_MARKERS[group.kind],
             color=COLOURS[group.kind],
-            label=group.label,
+            label=_shown(group.label),
             capsize=3,
         )
     best_x, best_y = best_so_far(stage)
@@ -175,7 +181,7 @@ def _knobs(stage: StageReport) -> Figure | None:
             fontsize=7,
             rotation=0 if value.speedup else 90,
         )
-    ax.set_xticks(positions, [f"{k}={v.value}" for k, v in bars], rotation=60, ha="right")
+    ax.set_xticks(positions, [_shown(f"{k}={v.value}") for k, v in bars], rotation=60, ha="right")
     ax.tick_params(axis="x", labelsize=8)
     ax.axhline(1.0, color=COLOURS["baseline"], linestyle="--", linewidth=1)
     ax.set_ylim(0, max([*heights, 1.0]) * 1.12)  # room for the labels above the bars
@@ -191,7 +197,7 @@ def _importance(stage: StageReport) -> Figure | None:
         return None
     knobs = list(values)[::-1]  # the most important at the top
     figure, ax = _figure(height=max(2.5, 0.4 * len(knobs) + 1.2))
-    ax.barh(knobs, [values[k] for k in knobs], color=COLOURS["feasible"])
+    ax.barh([_shown(k) for k in knobs], [values[k] for k in knobs], color=COLOURS["feasible"])
     for y, knob in enumerate(knobs):
         ax.annotate(
             fmt.percent(values[knob], 0),

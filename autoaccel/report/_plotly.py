@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from autoaccel import _format as fmt
@@ -46,6 +47,12 @@ def stage_figures(stage: StageReport) -> list[tuple[str, go.Figure]]:
     return [(name, figure) for name, figure in figures if figure is not None]
 
 
+def _shown(text: object) -> str:
+    """``text`` for a plotly title, label or hover: plotly reads tags (``<b>``, ``<a href>``)
+    and entities in them, so names and reasons from elsewhere are escaped."""
+    return html.escape(str(text), quote=False)
+
+
 def bar_label(speedup: float | None, trials: int) -> str:
     if speedup:
         return fmt.speedup(speedup)
@@ -63,7 +70,7 @@ def _hover(row: TrialRow, metric_name: str) -> str:
     if row.reason:
         lines.append(f"reason: {row.reason[:120]}")
     lines.append(f"changed: {knobs_text(row.changed, 'baseline settings')}")
-    return "<br>".join(lines)
+    return "<br>".join(map(_shown, lines))
 
 
 def pareto_figure(stage: StageReport) -> go.Figure | None:
@@ -80,7 +87,7 @@ def pareto_figure(stage: StageReport) -> go.Figure | None:
                 x=group.rates,
                 y=[r.metric for r in group.rows],
                 mode="markers",
-                name=group.label,
+                name=_shown(group.label),
                 marker={"color": COLOURS[group.kind], "symbol": _SYMBOLS[group.kind], "size": 10},
                 text=[_hover(r, stage.metric_name) for r in group.rows],
                 hoverinfo="text",
@@ -104,7 +111,7 @@ def pareto_figure(stage: StageReport) -> go.Figure | None:
         fig.add_hline(
             y=stage.baseline_metric - stage.max_metric_drop,
             line={"color": COLOURS["infeasible"], "dash": "dash", "width": 1},
-            annotation_text=f"lowest {stage.metric_name} allowed",
+            annotation_text=_shown(f"lowest {stage.metric_name} allowed"),
             annotation_position="bottom right",
         )
     # Room around the points: plotly's own range cuts the large markers at the edges.
@@ -118,9 +125,9 @@ def pareto_figure(stage: StageReport) -> go.Figure | None:
     fig.update_yaxes(range=[low - pad, high + pad])
     fig.update_xaxes(range=[min(0.0, min(rates)), right])
     fig.update_layout(
-        title=f"Pareto front: throughput vs {stage.metric_name}",
+        title=_shown(f"Pareto front: throughput vs {stage.metric_name}"),
         xaxis_title="samples/s",
-        yaxis_title=stage.metric_name,
+        yaxis_title=_shown(stage.metric_name),
         **_LAYOUT,
     )
     return fig
@@ -165,7 +172,7 @@ def history_figure(stage: StageReport) -> go.Figure | None:
                 x=group.numbers,
                 y=group.rates,
                 mode="markers",
-                name=group.label,
+                name=_shown(group.label),
                 marker={"color": COLOURS[group.kind], "symbol": _SYMBOLS[group.kind], "size": 10},
                 error_y={
                     "type": "data",
@@ -219,17 +226,19 @@ def knobs_figure(stage: StageReport) -> go.Figure | None:
     for effect in effects:
         fig.add_trace(
             go.Bar(
-                y=[f"{effect.knob} = {v.value}" for v in effect.values],
+                y=[_shown(f"{effect.knob} = {v.value}") for v in effect.values],
                 x=[v.speedup or 0.0 for v in effect.values],
                 orientation="h",
-                name=effect.knob,
+                name=_shown(effect.knob),
                 text=[bar_label(v.speedup, v.trials) for v in effect.values],
                 textposition="outside",
                 cliponaxis=False,
                 hovertext=[
-                    f"{effect.knob}={v.value}: {v.trials} trials, {v.feasible} feasible, best "
-                    f"{fmt.rate(v.best_throughput)}"
-                    + (f" (trial {v.best_trial})" if v.best_trial is not None else "")
+                    _shown(
+                        f"{effect.knob}={v.value}: {v.trials} trials, {v.feasible} feasible, "
+                        f"best {fmt.rate(v.best_throughput)}"
+                        + (f" (trial {v.best_trial})" if v.best_trial is not None else "")
+                    )
                     for v in effect.values
                 ],
                 hoverinfo="text",
@@ -257,7 +266,7 @@ def importance_figure(stage: StageReport) -> go.Figure | None:
     fig = go.Figure(
         go.Bar(
             x=[values[k] for k in knobs],
-            y=knobs,
+            y=[_shown(k) for k in knobs],
             orientation="h",
             marker={"color": COLOURS["feasible"]},
             text=[fmt.percent(values[k], 0) for k in knobs],

@@ -184,6 +184,66 @@ def test_html_report(run_cli, here) -> None:
     assert_shown("".join(shown.text))
 
 
+def test_markdown_report(run_cli, here) -> None:
+    from markdown_it import MarkdownIt
+
+    result = run_cli("report", HOSTILE, "-o", "report.md")
+    assert result.exit_code == 0, result.stderr
+    markdown = (here.root / "report.md").read_text()
+    page = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
+    shown = _Page(page)
+    assert "script" not in shown.tags
+    # Every piece of the hostile text that markdown would read stays text.
+    for made in ("<em>s</em>", "<em>u</em>", "<code>c</code>", "<s>d</s>", "<a href"):
+        assert made not in page, made
+    text = "".join(shown.text)
+    assert_shown(text)
+    assert_shown(text, f"trial 4: {HOSTILE}")
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@pytest.fixture(scope="module")
+def hostile_info(hostile_study: StoredStudy):
+    from autoaccel.report import build_report
+
+    return build_report(hostile_study.storage, HOSTILE, studies_dir=hostile_study.studies_dir)
+
+
+def test_plotly_shows_text_not_tags(hostile_info) -> None:
+    """Plotly reads tags (<b>, <a href>) and entities in titles, labels and hover text."""
+    from autoaccel.report._plotly import stage_figures
+
+    for stage in hostile_info.stages.values():
+        strings = [s for _, f in stage_figures(stage) for s in _strings(f.to_plotly_json())]
+        hostile = [s for s in strings if "alert(1)" in s]
+        assert hostile
+        for text in hostile:  # the whole text, or a reason cut short in a hover
+            assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp;amp;" in text
+            assert "<script" not in text
+
+
+def test_matplotlib_shows_text_not_mathematics(hostile_info) -> None:
+    """matplotlib reads what stands between two $ as mathematics."""
+    from matplotlib import cbook
+    from matplotlib.text import Text
+
+    from autoaccel.report._matplotlib import _history, _pareto
+
+    stage = hostile_info.stages["train"]
+    texts = [t.get_text() for draw in (_pareto, _history) for t in draw(stage).findobj(Text)]
+    assert any("alert(1)" in t for t in texts)
+    assert not any(cbook.is_math_text(t) for t in texts)
+
+
 def test_studies_list_and_show(run_cli, here) -> None:
     listed = run_cli("studies", "list")
     assert listed.exit_code == 0, listed.stderr
