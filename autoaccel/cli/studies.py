@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Annotated
 
 import typer
@@ -104,7 +105,7 @@ def show_command(
         console.print()
         console.print(rows_table(rows, title=f"{stage.stage} ({stage.optuna_study})"))
     console.print()
-    console.print(fmt.plain(f"Full report: autoaccel report {study.name}"))
+    console.print(fmt.plain(f"Full report: autoaccel report {shlex.quote(study.name)}"))
 
 
 @app.command("delete")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -142,7 +143,7 @@ def _print_recommendation(result) -> None:
     console.print(
         fmt.plain(
             f"Saved to {result.path}; autoaccel.train(task) and "
-            f"autoaccel bench --config {result.path} pick it up."
+            f"autoaccel bench --config {shlex.quote(str(result.path))} pick it up."
         )
     )
-    console.print(fmt.plain(f"Full report: autoaccel report {result.study}"))
+    console.print(fmt.plain(f"Full report: autoaccel report {shlex.quote(result.study)}"))

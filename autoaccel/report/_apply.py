@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +69,11 @@ def _train(
         train_call = f"autoaccel.train(task, study={python_literal(study)})"
     commands = [
         (
-            f"python {script}",
+            f"python {shlex.quote(script)}",
             f"trains for real: {train_call} in the script reads {path}",
         ),
         (
-            f"autoaccel bench {script} --config {path}",
+            f"autoaccel bench {shlex.quote(script)} --config {shlex.quote(str(path))}",
             "measures the recommended training setup once more",
         ),
     ]
@@ -101,7 +102,8 @@ def _deploy(
 ) -> tuple[list[tuple[str, str]], str]:
     commands = [
         (
-            f"autoaccel bench {script} --stage deploy --config {path}",
+            f"autoaccel bench {shlex.quote(script)} --stage deploy "
+            f"--config {shlex.quote(str(path))}",
             "trains the model, then measures the recommended inference setup on it",
         )
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import optuna
 import pytest
@@ -12,8 +13,9 @@ from report_fakes import PEAK_BF16
 from autoaccel.errors import StorageError
 from autoaccel.knobs import Config
 from autoaccel.measure import Measurement, Throughput
-from autoaccel.recommend import TrialRecord
+from autoaccel.recommend import FILE_NAME, TrialRecord
 from autoaccel.report import SCHEMA_VERSION, ReportInfo, TrialRow, build_report
+from autoaccel.report._apply import how_to_apply
 from autoaccel.report._build import best_so_far, failure_groups, knob_effects, pareto_front
 from autoaccel.report._importance import param_importance
 from autoaccel.study import load_stages, recommendation_of
@@ -257,3 +259,16 @@ def test_knob_effects_best_per_value() -> None:
 def test_best_so_far() -> None:
     rows = [_row(0, None, False), _row(1, 100.0, True), _row(2, 300.0, False), _row(3, 200.0, True)]
     assert best_so_far(rows) == [(0, None), (1, 100.0), (2, 100.0), (3, 200.0)]
+
+
+@pytest.mark.parametrize("stage", ["train", "deploy"])
+def test_how_to_apply_quotes_paths_in_commands(info, tmp_path, stage) -> None:
+    script = str(tmp_path / "my runs" / "$(touch x) `y`; z.py")
+    rec = info.stages[stage].recommendation
+    studies_dir = tmp_path / "stud ies"
+    apply = how_to_apply(rec, "tiny", script, info.stages[stage].baseline_config, studies_dir)
+    for command, _ in apply.commands:
+        words = shlex.split(command)
+        assert script in words, command
+        if "--config" in words:
+            assert words[words.index("--config") + 1] == str(studies_dir / "tiny" / FILE_NAME)
