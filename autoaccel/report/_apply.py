@@ -36,9 +36,15 @@ def how_to_apply(
 ) -> HowToApply:
     config = rec.config.for_stage(rec.stage)
     changed = {k: v for k, v in config.items() if baseline.get(k) != v}
-    path = StudyFolder(study, studies_dir).recommendation
+    folder = StudyFolder(study, studies_dir)
+    path = folder.recommendation if folder.is_folder_name else None
     notes = []
-    if not path.exists():
+    if path is None:
+        notes.append(
+            f"the study name {study!r} names no folder, so no recommendation file is kept for "
+            "it: the command below passes the configuration itself"
+        )
+    elif not path.exists():
         notes.append(
             f"{path} is not here (the study was tuned in another folder or machine): copy it "
             "from there, or run autoaccel tune again with the same --study and --storage, "
@@ -51,32 +57,41 @@ def how_to_apply(
     return HowToApply(
         config=config,
         changed=changed,
-        recommendation_file=str(path),
-        recommendation_file_exists=path.exists(),
+        recommendation_file=None if path is None else str(path),
+        recommendation_file_exists=path is not None and path.exists(),
         commands=commands,
         code=code,
         notes=notes,
     )
 
 
+def _config_argument(config: dict[str, Any], path: Path | None) -> str:
+    """What ``autoaccel bench --config`` reads: the saved file, else the values themselves."""
+    return shlex.quote(json.dumps(config) if path is None else str(path))
+
+
 def _train(
-    config: dict[str, Any], study: str, script: str, path: Path, task_name: str | None
+    config: dict[str, Any], study: str, script: str, path: Path | None, task_name: str | None
 ) -> tuple[list[tuple[str, str]], str]:
     # autoaccel.train finds the study by the script's name unless told otherwise.
     default_study = Path(script).stem
     train_call = "autoaccel.train(task)"
-    if study != default_study and study != task_name:
+    if path is not None and study != default_study and study != task_name:
         train_call = f"autoaccel.train(task, study={python_literal(study)})"
-    commands = [
+    commands = []
+    if path is not None:
+        commands.append(
+            (
+                f"python {shlex.quote(script)}",
+                f"trains for real: {train_call} in the script reads {path}",
+            )
+        )
+    commands.append(
         (
-            f"python {shlex.quote(script)}",
-            f"trains for real: {train_call} in the script reads {path}",
-        ),
-        (
-            f"autoaccel bench {shlex.quote(script)} --config {shlex.quote(str(path))}",
+            f"autoaccel bench {shlex.quote(script)} --config {_config_argument(config, path)}",
             "measures the recommended training setup once more",
-        ),
-    ]
+        )
+    )
     # Knobs left at PyTorch's defaults need not be written out; batch_size always is.
     written = {k: v for k, v in config.items() if k == "batch_size" or getattr(_DEFAULTS, k) != v}
     if len(written) > 2:
@@ -98,12 +113,12 @@ def _train(
 
 
 def _deploy(
-    config: Config, changed: dict[str, Any], script: str, path: Path
+    config: Config, changed: dict[str, Any], script: str, path: Path | None
 ) -> tuple[list[tuple[str, str]], str]:
+    values = _config_argument(config.for_stage("deploy"), path)
     commands = [
         (
-            f"autoaccel bench {shlex.quote(script)} --stage deploy "
-            f"--config {shlex.quote(str(path))}",
+            f"autoaccel bench {shlex.quote(script)} --stage deploy --config {values}",
             "trains the model, then measures the recommended inference setup on it",
         )
     ]

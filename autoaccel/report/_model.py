@@ -109,7 +109,9 @@ class HowToApply(_Data):
 
     config: dict[str, Any]
     changed: dict[str, Any] = Field(description="Knobs that differ from the baseline.")
-    recommendation_file: str
+    recommendation_file: str | None = Field(
+        description="None where the study's name names no folder to keep the file in."
+    )
     recommendation_file_exists: bool
     commands: list[tuple[str, str]] = Field(description="(shell command, what it does) pairs.")
     code: str = Field(description="Python that applies the configuration.")

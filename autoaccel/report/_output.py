@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from autoaccel import defaults
-from autoaccel.errors import ReportError
+from autoaccel.errors import ReportError, StudyError
 from autoaccel.report._model import ReportInfo
 from autoaccel.study import StudyFolder
 
@@ -44,17 +44,20 @@ def report_target(
 
     Text and json go to standard output unless ``output`` is given; html and markdown go
     to ``studies/<study>/report.html|.md``. An output in a missing folder, or naming a
-    folder, is a :class:`ReportError`: nothing is created in the wrong place.
+    folder, or a study whose name names no folder, is a :class:`ReportError`: nothing is
+    created in the wrong place.
     """
     if format is None:
         format = _BY_SUFFIX.get(output.suffix.lower(), "text") if output else "text"
     if format not in FORMATS:
         raise ReportError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}.")
-    default = StudyFolder(study, studies_dir).report(format)
     if output is None:
-        return ReportTarget(format, default)
+        try:
+            return ReportTarget(format, StudyFolder(study, studies_dir).report(format))
+        except StudyError as error:
+            raise ReportError(f"{error} Write the report elsewhere with -o FILE.") from None
     if output.is_dir():
-        suggestion = output / (default.name if default else f"report.{_suffix(format)}")
+        suggestion = output / f"report.{_suffix(format)}"
         raise ReportError(f"-o {output} is a folder; name a file in it, such as {suggestion}.")
     if not output.parent.is_dir():
         raise ReportError(

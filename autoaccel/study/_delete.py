@@ -52,8 +52,7 @@ def plan_deletion(storage: str, study: str, studies_dir: Path = defaults.STUDIES
         study=study,
         optuna_studies=sorted(s.study_name for s in found),
         trials=sum(s.n_trials for s in found),
-        # A study name is never a path: files outside the studies folder are out of reach.
-        files=folder.own_files() if Path(study).name == study else [],
+        files=folder.own_files(),
         folder=folder,
     )
 

@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from autoaccel import defaults
+from autoaccel.errors import StudyError
 from autoaccel.recommend import FILE_NAME
 
 # Formats a terminal cannot show go to a file beside the recommendation.
@@ -21,13 +22,33 @@ REPORT_PLOTS = "report_files"
 
 @dataclasses.dataclass(frozen=True)
 class StudyFolder:
-    """``root/<study>/``: where autoaccel's own files of one study live."""
+    """``root/<study>/``: where autoaccel's own files of one study live.
+
+    A study's name comes from the storage, which other tools share: a name that is not one
+    plain folder name (``../x``, ``a/b``) names no folder, and asking for its path is a
+    :class:`StudyError`, so nothing is read or written outside ``root``.
+    """
 
     study: str
     root: Path = defaults.STUDIES_DIR
 
     @property
+    def is_folder_name(self) -> bool:
+        """Whether the study's name is one plain folder name (no separator, no control
+        character, not ``.`` or ``..``), so it can name its folder."""
+        return (
+            self.study not in ("", ".", "..")
+            and self.study.isprintable()
+            and not {"/", "\\"} & set(self.study)
+        )
+
+    @property
     def path(self) -> Path:
+        if not self.is_folder_name:
+            raise StudyError(
+                f"the study name {self.study!r} is not one plain folder name, so no folder in "
+                f"{self.root} holds its files (autoaccel tune gives studies plain names)."
+            )
         return self.root / self.study
 
     @property
@@ -45,9 +66,9 @@ class StudyFolder:
 
     def own_files(self) -> list[Path]:
         """The files in the folder that autoaccel wrote (a user's own files are not)."""
-        folder = self.path
-        if not folder.is_dir():
+        if not self.is_folder_name or not self.path.is_dir():
             return []
+        folder = self.path
         names = [FILE_NAME, *REPORT_FILES.values()]
         files = [folder / name for name in names if (folder / name).is_file()]
         files += sorted(folder.glob("weights-*.pt"))
@@ -58,4 +79,4 @@ class StudyFolder:
 
     def own_folders(self) -> list[Path]:
         """Folders autoaccel made, innermost first: removed only once they are empty."""
-        return [self.path / REPORT_PLOTS, self.path]
+        return [self.path / REPORT_PLOTS, self.path] if self.is_folder_name else []

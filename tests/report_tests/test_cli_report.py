@@ -96,6 +96,27 @@ def test_output_is_a_folder(run_cli, study_here) -> None:
     assert "Error: -o out is a folder; name a file in it, such as out/report.html" in result.stderr
 
 
+def test_a_stored_name_never_leads_out_of_the_studies_folder(run_cli, study_here) -> None:
+    import optuna
+
+    # Another tool sharing the storage may name a study anything.
+    for stage in ("train", "deploy"):
+        optuna.copy_study(
+            from_study_name=f"tiny:{stage}",
+            from_storage=study_here.storage,
+            to_storage=study_here.storage,
+            to_study_name=f"../x:{stage}",
+        )
+    result = run_cli("report", "../x", "-f", "html")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the study name '../x' is not one plain folder name")
+    assert "Write the report elsewhere with -o FILE." in result.stderr
+    assert not (study_here.root / "x").exists()
+    result = run_cli("report", "../x", "-o", "x.html")
+    assert result.exit_code == 0, result.stderr
+    assert (study_here.root / "x.html").read_text().startswith("<!DOCTYPE html>")
+
+
 def test_help_stays_light() -> None:
     code = (
         "import sys; from autoaccel.cli import main\n"

@@ -118,6 +118,24 @@ def test_delete_plan_ignores_path_like_names(study_here, tmp_path) -> None:
         plan_deletion(study_here.storage, "../tiny")
 
 
+def test_deleting_a_path_like_stored_name_touches_no_files(run_cli, study_here) -> None:
+    # Made by another tool sharing the storage: studies/../tiny is a folder of the user's.
+    optuna.copy_study(
+        from_study_name="tiny:train",
+        from_storage=study_here.storage,
+        to_storage=study_here.storage,
+        to_study_name="../tiny:train",
+    )
+    mine = study_here.root / "tiny" / "recommendation.json"
+    mine.parent.mkdir()
+    mine.write_text("{}")
+    result = run_cli("studies", "delete", "../tiny", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "deleted Optuna study ../tiny:train" in result.stdout
+    assert mine.read_text() == "{}"
+    assert {s.name for s in list_studies(study_here.storage)} == {"tiny", "other"}
+
+
 def test_bad_storage(run_cli, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = run_cli("studies", "list", "--storage", "redis://x")

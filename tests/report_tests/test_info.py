@@ -272,3 +272,15 @@ def test_how_to_apply_quotes_paths_in_commands(info, tmp_path, stage) -> None:
         assert script in words, command
         if "--config" in words:
             assert words[words.index("--config") + 1] == str(studies_dir / "tiny" / FILE_NAME)
+
+
+def test_a_study_name_that_names_no_folder_passes_the_configuration_itself(info, tmp_path):
+    rec = info.stages["train"].recommendation
+    apply = how_to_apply(rec, "../x", "train.py", info.stages["train"].baseline_config, tmp_path)
+    assert apply.recommendation_file is None and not apply.recommendation_file_exists
+    assert "'../x' names no folder" in apply.notes[0]
+    ((command, _),) = apply.commands
+    words = shlex.split(command)
+    assert words[:3] == ["autoaccel", "bench", "train.py"]
+    assert json.loads(words[words.index("--config") + 1]) == apply.config
+    assert "study=" not in apply.code

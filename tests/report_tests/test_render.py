@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from autoaccel.errors import StudyError
 from autoaccel.report import ReportError, render, render_text, report_target, write_report
 from autoaccel.report._html import ERROR_MARKER_ID
+from autoaccel.study import StudyFolder
 
 
 def test_text_shows_every_section(info) -> None:
@@ -138,6 +140,39 @@ def test_report_target_refusals(tmp_path) -> None:
         report_target("s", "html", tmp_path)
     with pytest.raises(ReportError, match="does not exist. Create it first"):
         report_target("s", None, tmp_path / "missing" / "r.html")
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("tiny", True),
+        ("my study.v2", True),
+        ("..", False),
+        (".", False),
+        ("", False),
+        ("../x", False),
+        ("a/b", False),
+        ("a\\b", False),
+        ("a\nb", False),
+    ],
+)
+def test_only_a_plain_study_name_names_a_folder(name, named, tmp_path) -> None:
+    folder = StudyFolder(name, tmp_path)
+    assert folder.is_folder_name is named
+    if named:
+        assert folder.path == tmp_path / name
+    else:
+        with pytest.raises(StudyError, match="is not one plain folder name"):
+            _ = folder.path
+        assert folder.own_files() == [] and folder.own_folders() == []
+
+
+def test_report_target_for_a_study_name_that_names_no_folder(tmp_path) -> None:
+    studies = tmp_path / "studies"
+    with pytest.raises(ReportError, match=r"'\.\./x' is not one plain folder name.* -o FILE"):
+        report_target("../x", "html", None, studies)
+    assert report_target("../x", "text", None, studies).path is None
+    assert report_target("../x", "html", tmp_path / "x.html", studies).path == tmp_path / "x.html"
 
 
 @pytest.mark.parametrize("format", ["text", "markdown", "html"])
