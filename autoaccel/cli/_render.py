@@ -12,12 +12,44 @@ from rich.table import Table
 from autoaccel import _format as fmt
 from autoaccel.runner import TrialResult
 
-# Piped to a file or another program, lines do not wrap inside values at 80 columns.
-PIPED_WIDTH = 200
-console = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
-err_console = Console(
-    stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPED_WIDTH
-)
+# Piped to a file or another program, no line wraps inside a value and none ends in padding:
+# what is read by programs and diffs is the text itself. Tables still size to their content.
+PIPED_WIDTH = 10_000
+
+
+class _TrimmedLines:
+    """The standard stream (looked up at each write, as Rich does, so captured streams
+    work) with the trailing spaces of every line removed."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._line = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._line = (self._line + text).split("\n")
+        stream = getattr(sys, self._name)
+        for line in lines:
+            stream.write(line.rstrip(" ") + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        stream = getattr(sys, self._name)
+        stream.write(self._line)
+        self._line = ""
+        stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _console(name: str) -> Console:
+    if getattr(sys, name).isatty():
+        return Console(stderr=name == "stderr", highlight=False)
+    return Console(file=_TrimmedLines(name), width=PIPED_WIDTH, highlight=False)  # type: ignore[arg-type]
+
+
+console = _console("stdout")
+err_console = _console("stderr")
 
 
 def print_json(document: Any) -> None:

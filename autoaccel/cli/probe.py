@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from autoaccel.cli._options import JsonOption
+from autoaccel.cli._render import console
 from autoaccel.probe import probe, render_profile
 
 
@@ -14,4 +15,4 @@ def probe_command(json_output: JsonOption = False) -> None:
     if json_output:
         typer.echo(profile.to_json())
     else:
-        render_profile(profile)
+        render_profile(profile, console)

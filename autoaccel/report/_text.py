@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.rule import Rule
 from rich.table import Table
 
 from autoaccel import _format as fmt
@@ -24,6 +25,8 @@ from autoaccel.report._summary import (
     trials_text,
 )
 
+RULE_WIDTH = 100
+
 
 def print_text(info: ReportInfo, console: Console) -> None:
     """Print the report of ``info`` on ``console`` (a terminal, or a file console)."""
@@ -36,7 +39,9 @@ def print_text(info: ReportInfo, console: Console) -> None:
 
 def _print_stage(stage: StageReport, console: Console) -> None:
     title = plain(stage_title(stage.stage), "bold").append(f" ({stage.optuna_study})")
-    console.rule(title, align="left")
+    # Piped output is as wide as its longest value; a rule that wide helps nobody.
+    width = min(console.width, max(RULE_WIDTH, title.cell_len + 4))
+    console.print(Rule(title, align="left"), width=width)
     console.print(plain(trials_line(stage)))
     rec = stage.recommendation
     if rec is None:

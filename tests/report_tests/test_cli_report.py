@@ -143,3 +143,21 @@ def test_a_damaged_confirmation_reads_as_none_and_is_kept(run_cli, study_here, s
     assert "from the search alone" in result.stdout
     # Reading never rewrites what is stored.
     assert study.user_attrs["confirmation"] == stored
+
+
+def test_piped_text_keeps_each_value_on_one_line_without_padding(run_cli, study_here) -> None:
+    import json
+    import sqlite3
+
+    reason = "the reason runs on " + "and on " * 60 + "to its end"
+    with sqlite3.connect(study_here.root / "studies" / "autoaccel.db") as db:
+        changed = db.execute(
+            "UPDATE trial_user_attributes SET value_json = ? WHERE key = 'reason' AND "
+            "trial_id IN (SELECT trial_id FROM trial_user_attributes "
+            "WHERE key = 'outcome' AND value_json = '\"crash\"')",
+            (json.dumps(reason),),
+        ).rowcount
+    assert changed
+    lines = run_cli("report", "tiny").stdout.splitlines()
+    assert any(line.endswith(reason) for line in lines), "a long reason was wrapped"
+    assert [line for line in lines if line != line.rstrip()] == []
