@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from autoaccel.measure import Pace
-from autoaccel.runner._outcome import classify_exception
+from autoaccel.runner._outcome import classify_exception, metric_problem
 from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
 from autoaccel.task import Task, load_task, resolve_script
 
@@ -64,6 +64,11 @@ def execute(spec: TrialSpec) -> TrialResult:
                 Path(spec.weights_in),
                 seed=spec.seed,
                 min_throughput=spec.min_throughput,
+            )
+        problem = metric_problem(measurement)
+        if problem is not None:
+            return TrialResult(
+                outcome="diverged", reason=problem, duration_s=time.perf_counter() - start
             )
         return TrialResult(
             outcome="ok", measurement=measurement, duration_s=time.perf_counter() - start

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import traceback
 from pathlib import Path
 
 from autoaccel.errors import TaskError
+from autoaccel.measure import Measurement
 from autoaccel.runner._result import Outcome
 from autoaccel.task import is_user_file, user_traceback
 
@@ -55,6 +57,22 @@ def classify_exception(error: BaseException, user_folder: Path) -> tuple[Outcome
     if in_user_code:
         return "user_error", reason, user_traceback(error, user_folder)
     return "crash", reason, "".join(traceback.format_exception(error)).rstrip()
+
+
+def metric_problem(measurement: Measurement) -> str | None:
+    """Why ``measurement``'s metric cannot be judged (it is NaN or infinite), or None.
+
+    The training loss was checked as it went, so the metric itself, or the outputs it was
+    computed from, went wrong.
+    """
+    if math.isfinite(measurement.metric):
+        return None
+    after = "training" if measurement.stage == "train" else "preparing the model for inference"
+    return (
+        f"the metric {measurement.metric_name} came out {measurement.metric} after {after}: "
+        "check that Task.metric cannot return NaN (a division by zero, an empty batch) and "
+        "that the model's outputs stay finite under this configuration"
+    )
 
 
 def describe_exit(exit_code: int) -> str:

@@ -383,9 +383,10 @@ def _baseline_failure(ss: StageStudy, result: TrialResult) -> str:
         return f"{what}, in your code:\n{result.traceback or result.reason}"
     tail = result.log_tail.strip()
     detail = f"\nIts last output:\n{tail[-1500:]}" if tail and result.outcome == "crash" else ""
+    example = " (for example a smaller batch_size)" if result.outcome == "oom" else ""
     return (
         f"{what}: {result.reason}. Every trial is measured against the baseline, so it must "
-        f"run: adjust Task.baseline (for example a smaller batch_size).{detail}"
+        f"run: adjust Task.baseline{example}.{detail}"
     )
 
 

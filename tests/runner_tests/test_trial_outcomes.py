@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import optuna
 import psutil
 import pytest
 
+from autoaccel.errors import BaselineFailedError
 from autoaccel.knobs import Config
 from autoaccel.runner import TrialSpec, run_trial
 from autoaccel.runner._result import TUNER_PID_VARIABLE
+from autoaccel.study import TuneOptions, tune
 
 pytestmark = pytest.mark.slow
 
@@ -157,3 +161,32 @@ def test_a_trial_computes_on_the_cores_the_probe_says_it_may_use(tasks_dir, cpu_
     )
     assert result.ok, result.log_tail
     assert result.measurement is not None and result.measurement.metric == 1.0
+
+
+def test_a_nan_metric_is_diverged_and_says_what_to_check(tasks_dir, cpu_profile) -> None:
+    result = run_trial(spec(tasks_dir, "nan_metric", cpu_profile))
+    assert result.outcome == "diverged", result.reason
+    assert "the metric accuracy came out nan" in result.reason
+    assert "Task.metric" in result.reason
+
+
+def test_a_nan_metric_in_the_baseline_is_recorded_and_stops_tuning(
+    tasks_dir, cpu_profile, tmp_path
+) -> None:
+    options = TuneOptions(
+        storage=f"sqlite:///{tmp_path}/autoaccel.db",
+        stage="train",
+        trials=2,
+        studies_dir=tmp_path / "studies",
+    )
+    with pytest.raises(BaselineFailedError) as error:
+        tune(f"{tasks_dir / 'faulty.py'}:nan_metric", options, hardware=cpu_profile)
+    message = str(error.value)
+    assert "ended with diverged: the metric accuracy came out nan" in message
+    assert "batch_size" not in message  # the batch size has nothing to do with it
+    (baseline,) = optuna.load_study(study_name="faulty:train", storage=options.storage).get_trials(
+        states=(optuna.trial.TrialState.COMPLETE,)
+    )
+    assert baseline.user_attrs["outcome"] == "diverged"
+    assert baseline.values == [0.0, -math.inf]
+
