@@ -76,10 +76,10 @@ def run_trial(
                 machine=machine,
             )
         result = _read_result(result_path)
-        if result is None:
+        if not isinstance(result, TrialResult):
             return TrialResult(
                 outcome="crash",
-                reason=describe_exit(process.returncode),
+                reason=result or describe_exit(process.returncode),
                 log_tail=tail,
                 duration_s=duration,
                 exit_code=process.returncode,
@@ -100,11 +100,20 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _read_result(path: Path) -> TrialResult | None:
+def _read_result(path: Path) -> TrialResult | str | None:
+    """The trial's result; None when it wrote none, else why the one it wrote is unreadable."""
     try:
-        return TrialResult.model_validate_json(path.read_text())
-    except (OSError, ValidationError):
+        text = path.read_text()
+    except FileNotFoundError:
         return None
+    except OSError as error:
+        return f"the trial's result cannot be read back ({error.strerror})"
+    try:
+        return TrialResult.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"the trial's result cannot be read back ({where}: {first['msg']})"
 
 
 def _tail(path: Path) -> str:

@@ -190,3 +190,15 @@ def test_a_nan_metric_in_the_baseline_is_recorded_and_stops_tuning(
     assert baseline.user_attrs["outcome"] == "diverged"
     assert baseline.values == [0.0, -math.inf]
 
+
+def test_a_result_that_cannot_be_read_back_is_not_called_missing(tasks_dir, cpu_profile):
+    def popen(args, **kwargs):
+        # A trial process that writes a result with a hole where a number should be.
+        broken = '{"outcome": "ok", "duration_s": null}'
+        write = f"import sys; open(sys.argv[1], 'w').write({broken!r})"
+        return subprocess.Popen([sys.executable, "-c", write, args[-1]], **kwargs)
+
+    result = run_trial(spec(tasks_dir, "nan_metric", cpu_profile), popen=popen)
+    assert result.outcome == "crash"
+    assert "without a result" not in result.reason
+    assert "cannot be read back" in result.reason and "duration_s" in result.reason
