@@ -1,12 +1,14 @@
-"""The trial process: ``python -m autoaccel.runner._child SPEC.json RESULT.json``.
+"""The trial process: ``python -m autoaccel.runner._child SPEC.json RESULT.json STACK.txt``.
 
 It reads a spec, does one thing (inspect, train or deploy), and writes one result. It never
 opens the study storage. Whatever happens inside becomes an outcome in the result; only a
-hard crash (a signal) leaves no result, and the parent classifies that.
+hard crash (a signal) leaves no result, and the parent classifies that from the Python stack
+this process wrote to STACK.txt as it died.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -22,7 +24,6 @@ from autoaccel.task import Task, load_task, resolve_script
 
 def execute(spec: TrialSpec) -> TrialResult:
     start = time.perf_counter()
-    user_folder = Path(spec.script.rsplit(":", 1)[0]).resolve().parent
     try:
         script = resolve_script(spec.script)
         task = load_task(script)
@@ -73,8 +74,8 @@ def execute(spec: TrialSpec) -> TrialResult:
         return TrialResult(
             outcome="ok", measurement=measurement, duration_s=time.perf_counter() - start
         )
-    except Exception as error:
-        outcome, reason, trace = classify_exception(error, user_folder)
+    except (Exception, SystemExit) as error:
+        outcome, reason, trace = classify_exception(error, spec.user_folder)
         return TrialResult(
             outcome=outcome,
             reason=reason,
@@ -113,10 +114,13 @@ def _die_with_parent(poll_s: float = 1.0) -> None:
 
 
 def main(argv: list[str]) -> int:
-    _die_with_parent()
-    spec_path, result_path = (Path(arg) for arg in argv)
-    spec = TrialSpec.model_validate_json(spec_path.read_text())
-    execute(spec).write(result_path)
+    spec_path, result_path, stack_path = (Path(arg) for arg in argv)
+    with stack_path.open("w") as stack:
+        # A fatal signal leaves no result; the stack it hit says whose code was running.
+        faulthandler.enable(stack, all_threads=False)
+        _die_with_parent()
+        spec = TrialSpec.model_validate_json(spec_path.read_text())
+        execute(spec).write(result_path)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import signal
 import traceback
 from pathlib import Path
@@ -39,6 +40,8 @@ def classify_exception(error: BaseException, user_folder: Path) -> tuple[Outcome
     """
     from autoaccel.engine import Diverged, TooSlow
 
+    if isinstance(error, SystemExit):
+        return _exit_call(error, user_folder)
     reason = _first_line(error)
     if isinstance(error, Diverged):
         return "diverged", reason, None
@@ -57,6 +60,31 @@ def classify_exception(error: BaseException, user_folder: Path) -> tuple[Outcome
     if in_user_code:
         return "user_error", reason, user_traceback(error, user_folder)
     return "crash", reason, "".join(traceback.format_exception(error)).rstrip()
+
+
+def classify_exit(
+    exit_code: int, fatal_stack: str, user_folder: Path
+) -> tuple[Outcome, str, str | None]:
+    """``(outcome, reason, traceback)`` for a trial process that ended without a result.
+
+    ``fatal_stack`` is what faulthandler wrote when a fatal signal hit it ("" if nothing): the
+    Python stack at that moment. A process that died with the task's code on that stack (a
+    native extension it called, say) is a ``user_error`` naming the innermost such frame;
+    one that died elsewhere, or left no stack, is a ``crash``.
+    """
+    reason = describe_exit(exit_code)
+    frames = [
+        traceback.FrameSummary(m["file"], int(m["line"]), m["name"])
+        for m in _FATAL_FRAME.finditer(fatal_stack)
+    ]
+    frames.reverse()  # faulthandler lists the most recent call first
+    stack = fatal_stack.split("\nExtension modules:", 1)[0].strip() or None
+    where = _innermost(frames, user_folder)
+    if where is not None:
+        return "user_error", f"{reason} while running the task's code ({where})", stack
+    if frames:
+        return "crash", f"{reason} outside the task's code ({_place(frames[-1])})", stack
+    return "crash", reason, stack
 
 
 def metric_problem(measurement: Measurement) -> str | None:
@@ -85,6 +113,33 @@ def describe_exit(exit_code: int) -> str:
         hint = " (often the kernel's out-of-memory killer)" if name == "SIGKILL" else ""
         return f"the trial process was killed by {name}{hint}"
     return f"the trial process exited with code {exit_code} without a result"
+
+
+def _exit_call(error: SystemExit, user_folder: Path) -> tuple[Outcome, str, str | None]:
+    call = f"sys.exit({error.code!r})"
+    where = _innermost(traceback.extract_tb(error.__traceback__), user_folder)
+    if where is None:
+        trace = "".join(traceback.format_exception(error)).rstrip()
+        return "crash", f"{call} was called outside the task's code", trace
+    return (
+        "user_error",
+        f"the task's code called {call} ({where})",
+        user_traceback(error, user_folder),
+    )
+
+
+# One frame of a faulthandler dump: '  File "/path/model.py", line 12 in forward'.
+_FATAL_FRAME = re.compile(r'^\s+File "(?P<file>.+)", line (?P<line>\d+) in (?P<name>\S+)', re.M)
+
+
+def _innermost(frames: list[traceback.FrameSummary], user_folder: Path) -> str | None:
+    """Where the task's own code was last on ``frames`` (outermost first), or None."""
+    mine = [f for f in frames if is_user_file(f.filename, user_folder)]
+    return _place(mine[-1]) if mine else None
+
+
+def _place(frame: traceback.FrameSummary) -> str:
+    return f"{Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
 
 
 def _first_line(error: BaseException) -> str:

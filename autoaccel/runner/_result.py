@@ -40,6 +40,11 @@ class TrialSpec(BaseModel):
     )
     stage: Stage = Field(default="train", description="pace: which stage's loop to time")
 
+    @property
+    def user_folder(self) -> Path:
+        """The script's folder: frames of files under it are the task's own code."""
+        return Path(self.script.rsplit(":", 1)[0]).resolve().parent
+
 
 class TrialResult(BaseModel):
     """How a trial ended and what it measured."""

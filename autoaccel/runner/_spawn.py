@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from autoaccel import defaults
 from autoaccel.runner._machine import LoadMeter
-from autoaccel.runner._outcome import describe_exit
+from autoaccel.runner._outcome import classify_exit
 from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
 
 LOG_TAIL_CHARS = 4000
@@ -43,13 +43,19 @@ def run_trial(
         spec_path = Path(folder, "spec.json")
         result_path = Path(folder, "result.json")
         log_path = Path(folder, "log.txt")
+        stack_path = Path(folder, "stack.txt")
         spec_path.write_text(spec.model_dump_json())
         env = {**os.environ, "PYTHONUNBUFFERED": "1", TUNER_PID_VARIABLE: str(os.getpid())}
         meter.start()
         start = clock()
         with log_path.open("wb") as log:
             process = popen(
-                [python, "-m", "autoaccel.runner._child", str(spec_path), str(result_path)],
+                [
+                    python,
+                    "-m",
+                    "autoaccel.runner._child",
+                    *map(str, (spec_path, result_path, stack_path)),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -75,16 +81,7 @@ def run_trial(
                 duration_s=duration,
                 machine=machine,
             )
-        result = _read_result(result_path)
-        if not isinstance(result, TrialResult):
-            return TrialResult(
-                outcome="crash",
-                reason=result or describe_exit(process.returncode),
-                log_tail=tail,
-                duration_s=duration,
-                exit_code=process.returncode,
-                machine=machine,
-            )
+        result = _read_result(result_path) or _died(process.returncode, stack_path, spec)
         return result.model_copy(
             update={
                 "log_tail": tail,
@@ -100,20 +97,34 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _read_result(path: Path) -> TrialResult | str | None:
-    """The trial's result; None when it wrote none, else why the one it wrote is unreadable."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
+def _read_result(path: Path) -> TrialResult | None:
+    """The result the trial wrote; None if it wrote none. One it wrote that cannot be read
+    back is a crash saying why."""
+    if not path.exists():
         return None
-    except OSError as error:
-        return f"the trial's result cannot be read back ({error.strerror})"
     try:
-        return TrialResult.model_validate_json(text)
+        return TrialResult.model_validate_json(path.read_bytes())
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return f"the trial's result cannot be read back ({where}: {first['msg']})"
+        problem = f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+    except OSError as error:
+        problem = str(error.strerror)
+    return TrialResult(
+        outcome="crash", reason=f"the trial's result cannot be read back ({problem})"
+    )
+
+
+def _died(exit_code: int, stack_path: Path, spec: TrialSpec) -> TrialResult:
+    """The result of a trial process that ended without writing one."""
+    outcome, reason, stack = classify_exit(exit_code, _read_text(stack_path), spec.user_folder)
+    return TrialResult(outcome=outcome, reason=reason, traceback=stack)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _tail(path: Path) -> str:

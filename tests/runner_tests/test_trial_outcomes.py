@@ -37,11 +37,22 @@ def test_out_of_memory_above_a_batch_size(tasks_dir, cpu_profile) -> None:
     assert "CUDA out of memory" in result.reason
 
 
-def test_segfault_is_a_crash(tasks_dir, cpu_profile) -> None:
+def test_a_segfault_in_the_tasks_code_names_the_signal_and_where(tasks_dir, cpu_profile):
     result = run_trial(spec(tasks_dir, "segv", cpu_profile))
-    assert result.outcome == "crash"
-    assert "SIGSEGV" in result.reason
+    assert result.outcome == "user_error"
+    assert result.reason.startswith("the trial process was killed by SIGSEGV")
+    assert "while running the task's code (faulty.py, line" in result.reason
+    assert "in forward" in result.reason
     assert result.exit_code == -11
+    # The Python stack at the moment of the crash is kept, for the report and bench.
+    assert "Segmentation fault" in result.traceback and "faulty.py" in result.traceback
+
+
+def test_sys_exit_in_the_tasks_code_is_the_users(tasks_dir, cpu_profile) -> None:
+    result = run_trial(spec(tasks_dir, "exits", cpu_profile))
+    assert result.outcome == "user_error"
+    assert "the task's code called sys.exit(3) (faulty.py, line" in result.reason
+    assert "faulty.py" in result.traceback and "SystemExit: 3" in result.traceback
 
 
 def test_nan_loss_is_diverged(tasks_dir, cpu_profile) -> None:
@@ -103,7 +114,14 @@ def test_a_trial_whose_tuner_died_while_it_started_ends_itself(
     gone_tuner.wait()
     env = {**os.environ, TUNER_PID_VARIABLE: str(gone_tuner.pid)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "autoaccel.runner._child", str(spec_path), str(tmp_path / "r")],
+        [
+            sys.executable,
+            "-m",
+            "autoaccel.runner._child",
+            spec_path,
+            tmp_path / "r",
+            tmp_path / "s",
+        ],
         env=env,
         start_new_session=True,
     )
@@ -196,7 +214,8 @@ def test_a_result_that_cannot_be_read_back_is_not_called_missing(tasks_dir, cpu_
         # A trial process that writes a result with a hole where a number should be.
         broken = '{"outcome": "ok", "duration_s": null}'
         write = f"import sys; open(sys.argv[1], 'w').write({broken!r})"
-        return subprocess.Popen([sys.executable, "-c", write, args[-1]], **kwargs)
+        result_path = next(arg for arg in args if arg.endswith("result.json"))
+        return subprocess.Popen([sys.executable, "-c", write, result_path], **kwargs)
 
     result = run_trial(spec(tasks_dir, "nan_metric", cpu_profile), popen=popen)
     assert result.outcome == "crash"
