@@ -19,6 +19,7 @@ from pathlib import Path
 from autoaccel.measure import Pace
 from autoaccel.runner._outcome import classify_exception, metric_problem
 from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
+from autoaccel.runner._tree import adopt_orphans, end_descendants
 from autoaccel.task import Task, load_task, resolve_script
 
 
@@ -107,6 +108,7 @@ def _die_with_parent(poll_s: float = 1.0) -> None:
     def watch() -> None:
         while True:
             if os.getppid() != parent:
+                end_descendants()
                 os.killpg(0, signal.SIGKILL)
             time.sleep(poll_s)
 
@@ -115,12 +117,16 @@ def _die_with_parent(poll_s: float = 1.0) -> None:
 
 def main(argv: list[str]) -> int:
     spec_path, result_path, stack_path = (Path(arg) for arg in argv)
+    adopt_orphans()
     with stack_path.open("w") as stack:
         # A fatal signal leaves no result; the stack it hit says whose code was running.
         faulthandler.enable(stack, all_threads=False)
         _die_with_parent()
-        spec = TrialSpec.model_validate_json(spec_path.read_text())
-        execute(spec).write(result_path)
+        try:
+            spec = TrialSpec.model_validate_json(spec_path.read_text())
+            execute(spec).write(result_path)
+        finally:
+            end_descendants()
     return 0
 
 

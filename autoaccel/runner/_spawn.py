@@ -18,6 +18,7 @@ from autoaccel import defaults
 from autoaccel.runner._machine import LoadMeter
 from autoaccel.runner._outcome import classify_exit
 from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
+from autoaccel.runner._tree import TrialTree
 
 LOG_TAIL_CHARS = 4000
 
@@ -34,8 +35,9 @@ def run_trial(
     """Run ``spec`` in a new Python process (its own process group) and return its result.
 
     The trial may not outlive ``timeout_s``: past it, the whole process group is killed, its
-    DataLoader workers and compiler workers included. The group is killed after every trial
-    anyway, so no process is left behind. KeyboardInterrupt kills the trial and propagates.
+    DataLoader workers and compiler workers included. The group, and any process the trial
+    started in a session of its own, is killed after every trial anyway, so no process is
+    left behind. KeyboardInterrupt kills the trial and propagates.
     ``meter`` reads what else the machine did meanwhile; this process only waits.
     """
     meter = meter or LoadMeter()
@@ -62,12 +64,12 @@ def run_trial(
                 start_new_session=True,
                 env=env,
             )
+            tree = TrialTree(process)
             timed_out = False
             try:
-                process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                timed_out = tree.wait(timeout_s)
             finally:
+                tree.end()
                 _kill_group(process.pid)
                 process.wait()
         duration = clock() - start

@@ -15,7 +15,7 @@ import pytest
 
 from autoaccel.errors import BaselineFailedError
 from autoaccel.knobs import Config
-from autoaccel.runner import TrialSpec, run_trial
+from autoaccel.runner import TrialSpec, _tree, run_trial
 from autoaccel.runner._result import TUNER_PID_VARIABLE
 from autoaccel.study import TuneOptions, tune
 
@@ -221,3 +221,59 @@ def test_a_result_that_cannot_be_read_back_is_not_called_missing(tasks_dir, cpu_
     assert result.outcome == "crash"
     assert "without a result" not in result.reason
     assert "cannot be read back" in result.reason and "duration_s" in result.reason
+
+
+@pytest.mark.parametrize("task", ["leaves_a_process", "leaves_an_orphan"])
+def test_a_process_the_task_started_in_its_own_session_ends_with_the_trial(
+    task, tasks_dir, cpu_profile, tmp_path, monkeypatch
+) -> None:
+    # The tuner does not look at the trial's processes: the trial process ends them itself,
+    # the orphan too, whose parent exited before the trial did.
+    monkeypatch.setattr(_tree, "LOOK_EVERY_S", 3600.0)
+    assert _left_behind(run_task(tasks_dir, task, cpu_profile, tmp_path, monkeypatch)) == []
+
+
+@pytest.mark.parametrize(
+    ("task", "timeout_s"),
+    [("leaves_a_process_and_dies", 60), ("leaves_a_process_and_hangs", 8)],
+)
+def test_the_tuner_ends_what_a_dead_or_stopped_trial_started(
+    task, timeout_s, tasks_dir, cpu_profile, tmp_path, monkeypatch
+) -> None:
+    pids = run_task(tasks_dir, task, cpu_profile, tmp_path, monkeypatch, timeout_s)
+    assert _left_behind(pids) == []
+
+
+def run_task(tasks_dir, task, profile, tmp_path, monkeypatch, timeout_s=60.0) -> list[int]:
+    """Run a task of faulty.py that starts processes; the pids it started."""
+    pid_file = tmp_path / "pids"
+    monkeypatch.setenv("FAULTY_PID_FILE", str(pid_file))
+    run_trial(spec(tasks_dir, task, profile), timeout_s)
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert pids
+    return pids
+
+
+def _left_behind(pids: list[int]) -> list[int]:
+    """Which of ``pids`` still run (a kill takes a moment to land); they are killed now."""
+    running = _still_running(pids)
+    for pid in _still_running(pids, wait_s=0):
+        os.kill(pid, signal.SIGKILL)
+    return running
+
+
+def _still_running(pids: list[int], wait_s: float = 5.0) -> list[int]:
+    """Which of ``pids`` still run after up to ``wait_s`` (a kill takes a moment to land)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        running = [pid for pid in pids if _running(pid)]
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
