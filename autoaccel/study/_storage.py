@@ -47,6 +47,8 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     """
     import sqlalchemy.exc
 
+    from autoaccel.study._storage_faults import explain_faults, storage_fault
+
     scheme = url.split(":", 1)[0].split("+", 1)[0] if "://" in url else ""
     if scheme not in _SCHEMES:
         raise StorageError(
@@ -56,18 +58,23 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     if scheme == "sqlite":
         _prepare_sqlite(url, create)
     try:
-        return _connect(url)
+        storage = _connect(url)
     except ImportError:
         raise StorageError(
             f"the database driver for {redact(url)} is not installed; for PostgreSQL run "
             "pip install 'autoaccel[postgres]'."
         ) from None
     except (sqlalchemy.exc.SQLAlchemyError, RuntimeError, ValueError) as error:
+        fault = storage_fault(error, url)
+        if fault is not None:
+            raise fault from None
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise StorageError(
             f"cannot open the study storage {redact(url)}: {first}. Check the URL, that the "
             "database server is running, and that this is an Optuna database."
         ) from None
+    explain_faults(storage, url)
+    return storage
 
 
 def _connect(url: str, attempts: int = 3) -> Any:
