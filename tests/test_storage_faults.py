@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import optuna
@@ -21,7 +21,7 @@ import sqlalchemy
 from fakes import TINY, FakeRunner, StoredStudy, tune_with_fakes
 
 from autoaccel.errors import StorageError
-from autoaccel.study import TuneOptions
+from autoaccel.study import TuneOptions, delete_study, plan_deletion
 from autoaccel.study._storage_faults import storage_fault
 
 
@@ -112,6 +112,14 @@ def test_tune_into_a_read_only_database(study) -> None:
     assert fingerprint(study.studies_dir) == before
 
 
+def test_studies_delete_on_a_read_only_database_deletes_nothing(study) -> None:
+    before = fingerprint(study.studies_dir)
+    with read_only(database(study), study.studies_dir, study.studies_dir / "tiny"):
+        result = run_bound_by_permissions(study.root, "studies", "delete", "tiny", "--yes")
+    assert_error(result, "nothing of study 'tiny' was deleted", "cannot be written")
+    assert fingerprint(study.studies_dir) == before
+
+
 def test_an_html_report_into_a_read_only_studies_folder(study) -> None:
     with read_only(study.studies_dir / "tiny"):
         result = run_bound_by_permissions(study.root, "report", "tiny", "-f", "html")
@@ -183,6 +191,36 @@ def test_a_full_disk_while_tuning_keeps_what_was_stored(tmp_path) -> None:
     tune_with_fakes(more, FakeRunner())
     resumed = completed(options.storage)
     assert resumed.items() >= stopped.items() and len(resumed) > len(stopped)
+
+
+@contextlib.contextmanager
+def failing_deletes(of: Callable[[object], bool]) -> Iterator[None]:
+    """A disk error on every ``DELETE FROM studies`` whose parameters ``of`` picks."""
+
+    def fail(connection, cursor, statement, parameters, context, executemany) -> None:
+        rows = parameters if executemany else [parameters]
+        if statement.startswith("DELETE FROM studies") and any(of(row) for row in rows):
+            raise sqlite3.OperationalError("disk I/O error")
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", fail)
+
+
+def test_a_deletion_that_fails_half_way_deletes_nothing(study) -> None:
+    before = fingerprint(study.studies_dir)
+    train_id = optuna.storages.RDBStorage(study.storage).get_study_id_from_name("tiny:train")
+    plan = plan_deletion(study.storage, "tiny", study.studies_dir)
+    assert plan.optuna_studies == ["tiny:deploy", "tiny:train"]
+    with (
+        failing_deletes(lambda row: train_id in tuple(row)),
+        pytest.raises(StorageError, match="nothing of study 'tiny' was deleted"),
+    ):
+        delete_study(plan)
+    assert sorted(optuna.get_all_study_names(study.storage)) == ["tiny:deploy", "tiny:train"]
+    assert fingerprint(study.studies_dir) == before
 
 
 class ServerError(Exception):

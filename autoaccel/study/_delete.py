@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 from autoaccel import defaults
 from autoaccel.errors import StorageError
@@ -58,17 +59,16 @@ def plan_deletion(storage: str, study: str, studies_dir: Path = defaults.STUDIES
 
 
 def delete_study(deletion: Deletion) -> list[str]:
-    """Remove what ``deletion`` lists; returns what was removed, in words."""
-    import optuna
+    """Remove what ``deletion`` lists; returns what was removed, in words.
 
+    The Optuna studies go first, all or none: a storage that fails leaves the whole study
+    and its files."""
     handle = open_storage(deletion.storage, create=False)
-    removed = []
-    for name in deletion.optuna_studies:
-        try:
-            optuna.delete_study(study_name=name, storage=handle)
-        except KeyError:
-            continue  # deleted meanwhile, by another process
-        removed.append(f"Optuna study {name}")
+    try:
+        deleted = _delete_together(handle, deletion.optuna_studies)
+    except StorageError as error:
+        raise StorageError(f"nothing of study {deletion.study!r} was deleted: {error}") from None
+    removed = [f"Optuna study {name}" for name in deleted]
     for path in deletion.files:
         try:
             path.unlink()
@@ -87,3 +87,27 @@ def delete_study(deletion: Deletion) -> list[str]:
             continue
         removed.append(f"{folder}/")
     return removed
+
+
+def _delete_together(storage: Any, names: list[str]) -> list[str]:
+    """Delete the Optuna studies ``names`` in one transaction, so that a failure leaves
+    every one of them; returns the ones found (another process may have deleted some).
+
+    ``optuna.delete_study`` commits one study at a time: a failure after the first would
+    leave half of an autoaccel study. This does what it does, for all of them at once.
+    """
+    from optuna.storages._rdb.models import StudyModel
+
+    session = storage.scoped_session()
+    try:
+        found = [StudyModel.find_by_name(name, session) for name in names]
+        studies = [study for study in found if study is not None]
+        for study in studies:
+            session.delete(study)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    return [study.study_name for study in studies]
