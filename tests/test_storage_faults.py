@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import os
 import shutil
@@ -20,6 +21,7 @@ import pytest
 import sqlalchemy
 from fakes import TINY, FakeRunner, StoredStudy, tune_with_fakes
 
+from autoaccel.cli._errors import file_refusal
 from autoaccel.errors import StorageError
 from autoaccel.study import TuneOptions, delete_study, plan_deletion
 from autoaccel.study._storage_faults import storage_fault
@@ -126,6 +128,29 @@ def test_an_html_report_into_a_read_only_studies_folder(study) -> None:
     assert_error(result, "cannot write the report to studies/tiny/report.html")
 
 
+def test_tune_with_a_read_only_studies_folder_keeps_its_trials(tmp_path) -> None:
+    studies = tmp_path / "studies"
+    studies.mkdir()
+    storage = f"sqlite:///{tmp_path}/elsewhere.db"
+    with read_only(studies):
+        result = run_bound_by_permissions(
+            tmp_path,
+            "tune",
+            str(TINY),
+            "--storage",
+            storage,
+            "--stage",
+            "train",
+            "--trials",
+            "1",
+            "--confirm",
+            "0",
+        )
+    assert_error(result, "studies/tiny", "Permission denied", "ls -ld")
+    (baseline,) = completed(storage).values()
+    assert baseline[0] > 0  # its throughput, kept in the storage
+
+
 def corrupt_page_of(db: Path, table: str) -> None:
     """Overwrite the first page that holds ``table``, as a failing disk would."""
     with contextlib.closing(sqlite3.connect(db)) as connection:
@@ -223,6 +248,22 @@ def test_a_deletion_that_fails_half_way_deletes_nothing(study) -> None:
     assert fingerprint(study.studies_dir) == before
 
 
+def test_a_file_the_tuner_cannot_write_is_an_error(run_cli, monkeypatch, tmp_path) -> None:
+    import autoaccel.study
+
+    def cannot_write(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "studies/tiny/recommendation.tmp")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(autoaccel.study, "tune", cannot_write)
+    result = run_cli("tune", str(TINY))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: studies/tiny/recommendation.tmp: No space left on device."
+    )
+    assert "Free space" in result.stderr
+
+
 class ServerError(Exception):
     """A PostgreSQL driver's error: its SQLSTATE code says what failed."""
 
@@ -287,3 +328,24 @@ def test_other_database_errors_are_left_as_they_are() -> None:
         storage_fault(sqlite3.OperationalError("no such table: studies"), "sqlite:///s.db") is None
     )
     assert storage_fault(ServerError("42P01", 'relation "studies" does not exist'), SERVER) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (errno.ENOSPC, "No space left on device. Free space on its disk (df -h studies/tiny)"),
+        (errno.EDQUOT, "Your disk quota is used up"),
+        (errno.EROFS, "Run autoaccel from a folder on a writable file system"),
+        (errno.EACCES, "Check that you may write there (ls -ld studies/tiny)"),
+        (errno.EPERM, "Check that you may write there (ls -ld studies/tiny)"),
+    ],
+)
+def test_what_each_refused_file_means(code, expected) -> None:
+    refusal = file_refusal(OSError(code, os.strerror(code), "studies/tiny/recommendation.tmp"))
+    assert refusal is not None
+    assert refusal.startswith("studies/tiny/recommendation.tmp: ") and expected in refusal
+
+
+def test_other_file_errors_keep_their_traceback() -> None:
+    assert file_refusal(OSError(errno.ENOENT, "No such file or directory", "x.yaml")) is None
+    assert file_refusal(OSError(errno.ENOSPC, "No space left on device")) is None
