@@ -1,7 +1,7 @@
 """Known failures, each carrying a message the user can act on.
 
 The CLI turns every :class:`AutoAccelError` into ``Error: <message>`` on stderr and a
-non-zero exit, in one place (``autoaccel/cli/_app.py``). Anything else is a bug and keeps
+non-zero exit, in one place (``autoaccel/cli/_errors.py``). Anything else is a bug and keeps
 its traceback.
 """
 
@@ -25,7 +25,8 @@ class SearchSpaceError(AutoAccelError):
 
 
 class StorageError(AutoAccelError):
-    """The study storage cannot be opened, or a study is missing or unreadable."""
+    """The study storage cannot be opened, read or written (read-only, full, damaged), or
+    a study is missing or unreadable."""
 
 
 class StudyError(AutoAccelError):
