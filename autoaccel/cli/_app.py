@@ -13,7 +13,9 @@ app = typer.Typer(
     name="autoaccel",
     help="Find the fastest PyTorch training and inference setup whose accuracy holds.",
     no_args_is_help=True,
-    add_completion=False,
+    epilog="Exit codes: 0 done; 1 the run failed (a baseline that fails, a storage that "
+    "breaks); 2 a usage error or bad input (fix the command, the script or the file); "
+    "130 stopped by Ctrl-C, 143 by SIGTERM, finished trials kept.",
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

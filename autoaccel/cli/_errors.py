@@ -8,10 +8,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from autoaccel.errors import AutoAccelError
+from autoaccel.errors import EXIT_RUN_FAILED, AutoAccelError
 
 DEBUG_ENV = "AUTOACCEL_DEBUG"
-EXIT_ERROR = 2
 
 # A file autoaccel writes (a recommendation, weights, a trial's folder) that the system
 # refused: what to do about each refusal.
@@ -40,7 +39,7 @@ def run_with_error_mapping(command: Callable[[], object]) -> None:
         if message is None or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
         print(f"Error: {message}", file=sys.stderr)
-        sys.exit(EXIT_ERROR)
+        sys.exit(error.exit_code if isinstance(error, AutoAccelError) else EXIT_RUN_FAILED)
 
 
 def file_refusal(error: OSError) -> str | None:

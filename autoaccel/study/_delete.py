@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autoaccel import defaults
-from autoaccel.errors import StorageError
+from autoaccel.errors import StorageError, StorageFault
 from autoaccel.study._folder import StudyFolder
 from autoaccel.study._storage import open_storage, redact, stage_study_name
 from autoaccel.study._stored import STAGES, study_names
@@ -66,8 +66,8 @@ def delete_study(deletion: Deletion) -> list[str]:
     handle = open_storage(deletion.storage, create=False)
     try:
         deleted = _delete_together(handle, deletion.optuna_studies)
-    except StorageError as error:
-        raise StorageError(f"nothing of study {deletion.study!r} was deleted: {error}") from None
+    except StorageFault as error:
+        raise StorageFault(f"nothing of study {deletion.study!r} was deleted: {error}") from None
     removed = [f"Optuna study {name}" for name in deleted]
     for path in deletion.files:
         try:
@@ -75,7 +75,7 @@ def delete_study(deletion: Deletion) -> list[str]:
         except FileNotFoundError:
             continue
         except OSError as error:
-            raise StorageError(
+            raise StorageFault(
                 f"deleted {', '.join(removed)}, but cannot delete {path}: {error.strerror}."
             ) from None
         removed.append(str(path))

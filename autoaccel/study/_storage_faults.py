@@ -3,7 +3,7 @@
 Optuna reports every failed commit as "invalid data in the commit, e.g. exceeding max
 length", whatever the cause. Every storage autoaccel opens hands its database errors to
 :func:`storage_fault` first (SQLAlchemy's ``handle_error`` event), so what is raised is a
-:class:`StorageError` naming the cause (read-only, full, damaged...) and what to do.
+:class:`StorageFault` naming the cause (read-only, full, damaged...) and what to do.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autoaccel.errors import StorageError
+from autoaccel.errors import StorageFault
 from autoaccel.study._storage import redact
 
 # Fragments of SQLite's messages for its result codes, and what each means.
@@ -74,8 +74,8 @@ _ADVICE = {
 }
 
 
-def storage_fault(error: BaseException, url: str) -> StorageError | None:
-    """The :class:`StorageError` that explains ``error`` (a DB-API or SQLAlchemy error)
+def storage_fault(error: BaseException, url: str) -> StorageFault | None:
+    """The :class:`StorageFault` that explains ``error`` (a DB-API or SQLAlchemy error)
     from the storage at ``url``; None for an error that says nothing about the storage."""
     cause = getattr(error, "orig", None) or error
     kind = _kind(cause)
@@ -88,15 +88,15 @@ def storage_fault(error: BaseException, url: str) -> StorageError | None:
     template = "the study storage {where} " + happened + ". "
     template += (file_advice if path else server_advice) + "."
     folder = str(Path(path).parent) if path else ""
-    return StorageError(template.format(detail=detail, where=path or redact(url), folder=folder))
+    return StorageFault(template.format(detail=detail, where=path or redact(url), folder=folder))
 
 
 def explain_faults(storage: Any, url: str) -> None:
     """Make every later database error of ``storage`` (an Optuna RDB storage) that
-    :func:`storage_fault` explains raise its :class:`StorageError` instead."""
+    :func:`storage_fault` explains raise its :class:`StorageFault` instead."""
     from sqlalchemy import event
 
-    def explain(context: Any) -> StorageError | None:
+    def explain(context: Any) -> StorageFault | None:
         return storage_fault(context.original_exception, url)
 
     event.listen(storage.engine, "handle_error", explain)

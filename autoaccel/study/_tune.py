@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autoaccel.errors import BaselineFailedError, StudyError
+from autoaccel.errors import BaselineFailedError, RunFailedError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, best_feasible
@@ -339,7 +339,7 @@ def _wait_for_baseline(stage_run: StageRun) -> TrialRecord:
                 )
             return baseline
         stage_run.tuning.sleep(BASELINE_POLL_S)
-    raise StudyError(
+    raise RunFailedError(
         f"study {ss.name!r} ({ss.stage}) has no finished baseline trial after {limit_s:g} s; "
         "another tuner may still be running it. Try again later."
     )
@@ -414,7 +414,7 @@ def _trained_weights(tuning: Tuning) -> str:
     )
     result = tuning.run(spec, options.trial_timeout_s)
     if not result.ok or not path.exists():
-        raise StudyError(
+        raise RunFailedError(
             f"training the model for the deploy stage with {choice.source} ended with "
             f"{result.outcome}: {result.reason}. Run autoaccel bench to investigate."
         )
