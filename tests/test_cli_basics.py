@@ -29,3 +29,8 @@ def test_help_lists_commands(run_cli) -> None:
 def test_unknown_command_exits_non_zero(run_cli) -> None:
     result = run_cli("no-such-command")
     assert result.exit_code != 0
+
+
+def test_shell_completion_is_offered(run_cli) -> None:
+    result = run_cli("--help")
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
