@@ -92,18 +92,24 @@ class LiveProgress(PlainProgress):
     def _panel(self) -> Text:
         elapsed = time.monotonic() - self.started
         left = "-"
-        if self.durations:
+        if self.durations and self.finished < self.target:
             average = sum(self.durations) / len(self.durations)
-            left = "~" + fmt.seconds(average * max(self.target - self.finished, 0))
-        running = ""
-        if self.trial_started_at is not None:
-            running = f" ({fmt.seconds(time.monotonic() - self.trial_started_at)})"
+            left = "~" + fmt.seconds(average * (self.target - self.finished))
         return fmt.plain(
-            f"{self.stage} stage: trial {self.finished + 1} of {self.target}{running}\n"
+            f"{self._headline()}\n"
             f"  running   {self.running}\n"
             f"  best      {fmt.speedup(self.best)} over the baseline\n"
             f"  elapsed   {fmt.seconds(elapsed)}, left {left}"
         )
+
+    def _headline(self) -> str:
+        if not self.stage:
+            return "reading the task's facts"
+        if self.trial_started_at is not None:
+            running = fmt.seconds(time.monotonic() - self.trial_started_at)
+            number = min(self.finished + 1, self.target)
+            return f"{self.stage} stage: trial {number} of {self.target} ({running})"
+        return f"{self.stage} stage: {self.finished} of {self.target} trials finished"
 
     def stage_started(self, stage: str, finished: int, target: int, space_size: int) -> None:
         super().stage_started(stage, finished, target, space_size)

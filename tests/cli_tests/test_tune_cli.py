@@ -137,22 +137,28 @@ def test_live_panel_on_a_terminal() -> None:
     from autoaccel.cli._progress import LiveProgress
     from autoaccel.recommend import TrialRecord
 
+    def finish(progress: LiveProgress, number: int) -> None:
+        record = TrialRecord(number=number, config={"batch_size": 64}, outcome="ok", duration_s=4.0)
+        progress.trial_finished("train", record, number + 1, 2, 1.0)
+
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
     with LiveProgress(console) as progress:
-        progress.stage_started("train", 0, 3, 40)
+        # While the script's facts are read, no trial count is shown yet.
+        assert "of 0" not in progress._panel().plain
+        progress.stage_started("train", 0, 2, 40)
         progress.trial_started("train", 0, "baseline", {"batch_size": 64})
         panel = progress._panel().plain
-        assert "train stage: trial 1 of 3" in panel
+        assert "train stage: trial 1 of 2" in panel
         assert "running   trial 0: batch_size=64" in panel
-        progress.trial_finished(
-            "train",
-            TrialRecord(number=0, config={"batch_size": 64}, outcome="crash", duration_s=4.0),
-            1,
-            3,
-            1.0,
-        )
+        finish(progress, 0)
         panel = progress._panel().plain
-    assert "trial 2 of 3" in panel and "best      1.00x" in panel and "left ~8.00 s" in panel
+        assert "1 of 2 trials finished" in panel and "best      1.00x" in panel
+        assert "left ~4.00 s" in panel
+        progress.trial_started("train", 1, "search", {"batch_size": 128})
+        assert "trial 2 of 2" in progress._panel().plain
+        finish(progress, 1)
+        panel = progress._panel().plain
+    assert "2 of 2 trials finished" in panel and "left -" in panel
 
 
 def test_label_and_value_rows_print_hostile_text_as_text() -> None:
