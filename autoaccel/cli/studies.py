@@ -22,15 +22,30 @@ NameArgument = Annotated[str, typer.Argument(help="Study name, as autoaccel stud
 
 
 @app.callback(invoke_without_command=True)
-def _studies(ctx: typer.Context) -> None:
+def _studies(
+    ctx: typer.Context,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Optuna storage URL for every command below, so `autoaccel studies "
+            "--storage URL` lists that storage (a command's own --storage wins).",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
     """List, show and delete stored studies (without a command: list)."""
+    if storage is not None:
+        # Click's defaults for the subcommands: an explicit option there still wins.
+        ctx.default_map = {name: {"storage": storage} for name in ("list", "show", "delete")}
     if ctx.invoked_subcommand is None:
         # Parsed like `autoaccel studies list`, so AUTOACCEL_STORAGE still applies.
         group = ctx.command
         assert isinstance(group, TyperGroup)  # the app's callback: typer made it a group
         command = group.get_command(ctx, "list")
         assert command is not None
-        with command.make_context("list", [], parent=ctx) as list_ctx:
+        args = ["--json"] if json_output else []
+        with command.make_context("list", args, parent=ctx) as list_ctx:
             command.invoke(list_ctx)
 
 

@@ -160,3 +160,19 @@ class _Input:
 
     def isatty(self) -> bool:
         return False
+
+
+def test_storage_given_to_studies_itself(run_cli, fake_study, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no storage here: only --storage can find the study
+    monkeypatch.delenv("AUTOACCEL_STORAGE", raising=False)
+    listed = run_cli("studies", "--storage", fake_study.storage)
+    assert listed.exit_code == 0 and "tiny" in listed.stdout and "other" in listed.stdout
+    as_json = run_cli("studies", "--storage", fake_study.storage, "--json")
+    assert {s["name"] for s in json.loads(as_json.stdout)["studies"]} == {"tiny", "other"}
+    shown = run_cli("studies", "--storage", fake_study.storage, "show", "tiny")
+    assert shown.exit_code == 0 and "tiny" in shown.stdout
+    # A command's own --storage wins over the one given to studies.
+    own = run_cli(
+        "studies", "--storage", "sqlite:///nowhere.db", "list", "--storage", fake_study.storage
+    )
+    assert own.exit_code == 0 and "tiny" in own.stdout
