@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from autoaccel import _format as fmt
+from autoaccel import defaults
 from autoaccel.runner import TrialResult
 
 # Piped to a file or another program, no line wraps inside a value and none ends in padding:
@@ -50,6 +53,17 @@ def _console(name: str) -> Console:
 
 console = _console("stdout")
 err_console = _console("stderr")
+
+
+def report_hint(study: str, storage: str) -> Text:
+    """The command that reports on ``study``, with the storage it was found in (password
+    hidden) unless that is the default, so the hint works where it is pasted."""
+    from autoaccel.study import redact
+
+    command = f"autoaccel report {shlex.quote(study)}"
+    if storage != defaults.STORAGE:
+        command += f" --storage {shlex.quote(redact(storage))}"
+    return fmt.plain(f"Full report: {command}")
 
 
 def print_json(document: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Annotated
 
 import typer
@@ -11,7 +10,7 @@ from typer.core import TyperGroup
 from autoaccel import _format as fmt
 from autoaccel import defaults
 from autoaccel.cli._options import JsonOption, StorageOption
-from autoaccel.cli._render import console, print_json, rows_table
+from autoaccel.cli._render import console, print_json, report_hint, rows_table
 
 app = typer.Typer(
     help="List, show and delete stored studies (without a command: list).",
@@ -120,7 +119,7 @@ def show_command(
         console.print()
         console.print(rows_table(rows, title=f"{stage.stage} ({stage.optuna_study})"))
     console.print()
-    console.print(fmt.plain(f"Full report: autoaccel report {shlex.quote(study.name)}"))
+    console.print(report_hint(study.name, storage))
 
 
 @app.command("delete")

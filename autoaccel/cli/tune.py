@@ -13,7 +13,13 @@ from autoaccel import _format as fmt
 from autoaccel import defaults
 from autoaccel.cli._options import JsonOption, StorageOption
 from autoaccel.cli._progress import LiveProgress, PlainProgress
-from autoaccel.cli._render import console, err_console, print_json, rows_table
+from autoaccel.cli._render import (
+    console,
+    err_console,
+    print_json,
+    report_hint,
+    rows_table,
+)
 
 
 def tune_command(
@@ -117,12 +123,12 @@ def tune_command(
             }
         )
     else:
-        _print_recommendation(result)
+        _print_recommendation(result, storage)
     if result.interrupted:
         raise typer.Exit(130)
 
 
-def _print_recommendation(result) -> None:
+def _print_recommendation(result, storage: str) -> None:
     from autoaccel.report import config_line, summary_rows
 
     rec = result.recommendation
@@ -146,4 +152,4 @@ def _print_recommendation(result) -> None:
             f"autoaccel bench --config {shlex.quote(str(result.path))} pick it up."
         )
     )
-    console.print(fmt.plain(f"Full report: autoaccel report {shlex.quote(result.study)}"))
+    console.print(report_hint(result.study, storage))

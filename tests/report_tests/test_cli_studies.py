@@ -171,8 +171,23 @@ def test_storage_given_to_studies_itself(run_cli, fake_study, tmp_path, monkeypa
     assert {s["name"] for s in json.loads(as_json.stdout)["studies"]} == {"tiny", "other"}
     shown = run_cli("studies", "--storage", fake_study.storage, "show", "tiny")
     assert shown.exit_code == 0 and "tiny" in shown.stdout
+    # The hint names the storage, so it works where it is pasted.
+    assert f"Full report: autoaccel report tiny --storage {fake_study.storage}" in shown.stdout
     # A command's own --storage wins over the one given to studies.
     own = run_cli(
         "studies", "--storage", "sqlite:///nowhere.db", "list", "--storage", fake_study.storage
     )
     assert own.exit_code == 0 and "tiny" in own.stdout
+
+
+def test_the_report_hint_keeps_the_storage_and_hides_its_password() -> None:
+    from autoaccel.cli._render import report_hint
+
+    assert report_hint("tiny", "sqlite:///studies/autoaccel.db").plain == (
+        "Full report: autoaccel report tiny"
+    )
+    hint = report_hint("my study", "postgresql://me:secret@db/studies").plain
+    assert (
+        hint
+        == "Full report: autoaccel report 'my study' --storage 'postgresql://me:***@db/studies'"
+    )
