@@ -34,3 +34,9 @@ def test_unknown_command_exits_non_zero(run_cli) -> None:
 def test_shell_completion_is_offered(run_cli) -> None:
     result = run_cli("--help")
     assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+def test_help_lists_the_choices(run_cli) -> None:
+    assert "--stage <train|deploy|all>" in run_cli("tune", "--help").stdout
+    assert "--stage <train|deploy>" in run_cli("bench", "--help").stdout
+    assert "<text|markdown|html|json>" in run_cli("report", "--help").stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -29,7 +29,9 @@ def bench_command(
             "works too); unset knobs keep the task's baseline."
         ),
     ] = None,
-    stage: Annotated[str, typer.Option(help="train, or deploy (inference).")] = "train",
+    stage: Annotated[
+        Literal["train", "deploy"], typer.Option(help="train, or deploy (inference).")
+    ] = "train",
     timeout: Annotated[
         float, typer.Option(help="Seconds before the trial is stopped.", min=1)
     ] = defaults.TRIAL_TIMEOUT_S,

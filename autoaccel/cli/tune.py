@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -40,7 +40,7 @@ def tune_command(
         Path | None, typer.Option(help="Search-space YAML [default: search_spaces/<stage>.yaml].")
     ] = None,
     stage: Annotated[
-        str,
+        Literal["train", "deploy", "all"],
         typer.Option(
             help="train, deploy (inference), or all: train, then deploy the trained model."
         ),

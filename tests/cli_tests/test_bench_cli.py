@@ -11,7 +11,7 @@ from fakes import task_facts
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--stage", "serve"], "Error: --stage must be train or deploy, got 'serve'"),
+        (["--stage", "serve"], "Invalid value for '--stage'"),
         (["--config", "{batch_size: 8}"], "Error: --config is not valid JSON"),
         (["--config", "missing.json"], "is neither a JSON object nor an existing file"),
     ],

@@ -13,7 +13,7 @@ from fakes import tune_with_fakes
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--stage", "both"], "Error: --stage must be train, deploy or all"),
+        (["--stage", "both"], "Invalid value for '--stage'"),
         (["--trials", "0"], "Error: --trials must be at least 1"),
         (["--max-metric-drop", "-1"], "Error: --max-metric-drop must be a number >= 0"),
         (["--storage", "mongodb://x"], "is not one autoaccel can use"),
