@@ -19,6 +19,7 @@ from autoaccel.runner import MachineLoad, TrialResult
 
 TEXT_LIMIT = 4000  # tracebacks and log tails are kept to their last characters
 NOT_FINISHED = "did_not_finish"
+STOPPED = "its tuner was stopped before it finished; it runs again when the study resumes"
 METRIC_DROP = "metric_drop"
 
 
@@ -58,9 +59,9 @@ def record_of(trial: Any) -> TrialRecord | None:
     attrs = trial.user_attrs
     outcome = attrs.get("outcome")
     reason = attrs.get("reason")
-    if outcome is None and trial.state == TrialState.FAIL:
-        # Marked failed on resume: the tuner running it was killed.
-        outcome, reason = "interrupted", "the tuner running it stopped; it was queued again"
+    if trial.state == TrialState.FAIL and outcome != "interrupted":
+        # Only a stopped tuner's trials fail; a result it was storing then is incomplete.
+        outcome, reason = "interrupted", STOPPED
     if outcome is None or "config" not in attrs:
         return None
     try:

@@ -8,9 +8,8 @@ and explained from the storage alone.
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -21,6 +20,7 @@ from autoaccel.errors import StudyError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Confirmation, StageRecommendation, TrialRecord, recommend_stage
+from autoaccel.study._next_trial import is_measured
 from autoaccel.study._records import records_of
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._storage import stage_study_name
@@ -84,16 +84,8 @@ class StageStudy:
         )
 
     def finished_count(self) -> int:
-        """Finished trials that measured something: a repeat copies an earlier trial's
-        result and a skipped trial was known to run out of memory, so neither counts."""
-        from optuna.trial import TrialState
-
-        complete = self.optuna_study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        return sum(
-            1
-            for trial in complete
-            if "repeat_of" not in trial.user_attrs and not trial.user_attrs.get("skipped")
-        )
+        """Trials that count toward ``--trials`` (see :func:`is_measured`)."""
+        return sum(1 for t in self.optuna_study.get_trials(deepcopy=False) if is_measured(t))
 
 
 def sampler(seed: int, trials: int) -> optuna.samplers.BaseSampler:
@@ -111,6 +103,19 @@ def sampler(seed: int, trials: int) -> optuna.samplers.BaseSampler:
         )
 
 
+def tuner_sampler(seed: int, trials: int) -> Callable[[int], optuna.samplers.BaseSampler]:
+    """``sampler_for(number)``: this tuner's sampler for a stage, made for the first trial it
+    starts."""
+    made: list[optuna.samplers.BaseSampler] = []
+
+    def sampler_for(number: int) -> optuna.samplers.BaseSampler:
+        if not made:
+            made.append(sampler(seed, trials))
+        return made[0]
+
+    return sampler_for
+
+
 @dataclasses.dataclass(frozen=True)
 class StageRequest:
     """What a tuner brings to one stage's study: the machine and task it measures, the space
@@ -124,8 +129,6 @@ class StageRequest:
     space_given: bool  # the user named it: a resumed study must search the same one
     max_metric_drop: float | None  # None: the stored one, else the default
     allow_other_hardware: bool
-    seed: int
-    trials: int
 
 
 def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, list[str]]:
@@ -144,23 +147,23 @@ def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, l
         storage=storage,
         study_name=optuna_name,
         directions=["maximize", "maximize"],
-        sampler=sampler(request.seed, request.trials),
         load_if_exists=True,
     )
-    if optuna_name in existing:
+    if optuna_name in existing and not creation_cut_short(study):
         return _resume(study, request)
     drop = defaults.MAX_METRIC_DROP if request.max_metric_drop is None else request.max_metric_drop
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(["throughput", facts.metric_name])
     attrs = {
-        ATTR_KIND: {"version": __version__, "study": name, "stage": stage},
         "hardware": request.hardware.model_dump(mode="json"),
         "fingerprint": request.hardware.fingerprint(),
         "search_space": request.space.to_dict(),
         "task": facts.model_dump(mode="json"),
         "baseline": facts.baseline.model_dump(),
         "max_metric_drop": drop,
+        # Last: a tuner killed before this write left a study that is created again.
+        ATTR_KIND: {"version": __version__, "study": name, "stage": stage},
     }
     for key, value in attrs.items():
         study.set_user_attr(key, value)
@@ -168,6 +171,17 @@ def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, l
         study, name, stage, request.space, facts.baseline, request.hardware, facts, drop
     )
     return stage_study, []
+
+
+def creation_cut_short(study: optuna.Study) -> bool:
+    """Whether a killed tuner cut this stage study's creation short: two objectives, no
+    trials, and not yet the mark autoaccel writes last. Such a study reads as not there,
+    and the next tune creates it again."""
+    return (
+        ATTR_KIND not in study.user_attrs
+        and not study.get_trials(deepcopy=False)
+        and len(study.directions) == 2
+    )
 
 
 def _resume(study: optuna.Study, request: StageRequest) -> tuple[StageStudy, list[str]]:
@@ -223,36 +237,3 @@ def _resume(study: optuna.Study, request: StageRequest) -> tuple[StageStudy, lis
         attrs[ATTR_KIND]["version"],
     )
     return stage_study, notes
-
-
-def tuner_identity() -> dict[str, Any]:
-    """Who runs a trial: lets a resumed tuner tell its own dead trials from live ones.
-
-    The process start time guards against a reused process id.
-    """
-    import psutil
-
-    return {
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "pid_started": psutil.Process().create_time(),
-    }
-
-
-def is_stale(trial: Any, host: str) -> bool:
-    """Whether a RUNNING trial belongs to a tuner on this host that no longer runs.
-
-    Trials running on other hosts (a shared PostgreSQL study) are left alone.
-    """
-    import psutil
-
-    attrs = trial.user_attrs
-    if attrs.get("host") != host:
-        return False
-    pid = attrs.get("pid")
-    if pid is None or pid == os.getpid():
-        return True
-    try:
-        return psutil.Process(pid).create_time() != attrs.get("pid_started")
-    except psutil.NoSuchProcess:
-        return True

@@ -25,7 +25,7 @@ MAX_ROUNDS_LIMIT = 50
 
 
 class Interrupted(Exception):
-    """Ctrl-C arrived during a stage; what was running is already recorded."""
+    """Ctrl-C (or SIGTERM) arrived during a stage; what was running is already recorded."""
 
 
 @dataclasses.dataclass(frozen=True)

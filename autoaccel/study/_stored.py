@@ -11,7 +11,7 @@ from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation
 from autoaccel.study._space import SearchSpace
-from autoaccel.study._stage_study import ATTR_KIND, StageStudy
+from autoaccel.study._stage_study import ATTR_KIND, StageStudy, creation_cut_short
 from autoaccel.study._storage import split_study_name, stage_study_name
 
 STAGES: tuple[Stage, ...] = ("train", "deploy")
@@ -36,6 +36,8 @@ def load_stage(storage: Any, study: str, stage: Stage) -> StageStudy | None:
     try:
         optuna_study = optuna.load_study(study_name=stage_study_name(study, stage), storage=storage)
     except KeyError:
+        return None
+    if creation_cut_short(optuna_study):
         return None
     attrs = optuna_study.user_attrs
     try:

@@ -3,13 +3,16 @@ the recommendation.
 
 Only this process talks to the storage; trial processes get a spec and hand back a result.
 A trial that fails is a result told to the study (with a constraint marking it infeasible),
-never the end of the study. Ctrl-C ends the running trial, keeps every finished one and
-writes the recommendation so far.
+never the end of the study. Ctrl-C (and SIGTERM, through the command) ends the running
+trial, keeps every finished one and writes the recommendation so far; what runs next is
+decided from the stored trials alone (``_next_trial.py``), so a tuner stopped at any
+moment, kill -9 included, leaves a study the next tune finishes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -26,21 +29,23 @@ from autoaccel.study._deploy_weights import weights_choice
 from autoaccel.study._first_guess import first_guess
 from autoaccel.study._floor import throughput_floor
 from autoaccel.study._folder import StudyFolder
+from autoaccel.study._next_trial import WaitForBaseline, next_trial
 from autoaccel.study._oom_bound import out_of_memory_at
+from autoaccel.study._owner import TrialOwner
 from autoaccel.study._progress import SilentProgress, TuneProgress
-from autoaccel.study._records import constraints, result_attrs, trial_values
+from autoaccel.study._records import constraints, records_of, result_attrs, trial_values
 from autoaccel.study._repeats import earlier_trial, untried
 from autoaccel.study._space import default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import (
     StageRequest,
     StageStudy,
-    is_stale,
     open_stage_study,
-    tuner_identity,
+    tuner_sampler,
 )
 from autoaccel.study._state import Interrupted, StageRun, TuneOptions, Tuning
 from autoaccel.study._storage import check_study_name, open_storage
 from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
+from autoaccel.study._trials import start_trial, stop_left_over_trials, stop_own_trials
 from autoaccel.task import ScriptTarget, resolve_script
 
 BASELINE_POLL_S = 2.0
@@ -110,7 +115,7 @@ def tune(
         try:
             weights = _trained_weights(tuning) if stage == "deploy" else None
             _run_stage(StageRun(tuning, stage_study, stage_deadline, weights))
-        except Interrupted:
+        except (Interrupted, KeyboardInterrupt):
             interrupted = True
             break
     stored = load_stages(storage, name)
@@ -138,8 +143,6 @@ def _request(tuning: Tuning, stage: Stage) -> StageRequest:
         space_given=options.space is not None,
         max_metric_drop=options.max_metric_drop,
         allow_other_hardware=options.allow_other_hardware,
-        seed=options.seed,
-        trials=options.trials,
     )
 
 
@@ -167,91 +170,113 @@ def _run_stage(stage_run: StageRun) -> None:
 
 
 def _search(stage_run: StageRun) -> bool:
-    """Run trials until the stage holds ``options.trials`` measured ones; False when the time
-    budget or the space ran out first."""
+    """Run trials until the study holds ``options.trials`` measured ones (those other tuners
+    are running count); False when the time budget ran out first.
+
+    Ctrl-C (or SIGTERM, which the command turns into the same) stops the trial process,
+    marks this tuner's trial failed, so that it runs again, and raises :class:`Interrupted`.
+    """
     tuning, ss = stage_run.tuning, stage_run.study
     options, progress = tuning.options, tuning.progress
-    study = ss.optuna_study
-    identity = tuner_identity()
-    _recover_stale_trials(ss, identity["host"], progress)
-    if not study.trials:
-        _enqueue(ss, ss.baseline, "baseline")
-        guess = first_guess(ss.space, tuning.hardware, ss.task, ss.baseline)
-        if guess != ss.baseline:
-            _enqueue(ss, guess, "first_guess")
+    owner = TrialOwner.this_process()
+    sampler = tuner_sampler(options.seed, options.trials)
+    guess = first_guess(ss.space, tuning.hardware, ss.task, ss.baseline)
     progress.stage_started(
         ss.stage, ss.finished_count(), options.trials, len(ss.space.grid(ss.baseline))
     )
-    while ss.finished_count() < options.trials:
-        if stage_run.deadline is not None and tuning.clock() >= stage_run.deadline:
-            progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
-            return False
-        trial = study.ask()
-        config = ss.space.suggest(trial, ss.baseline)
-        role = trial.user_attrs.get("role", "search")
-        for key, value in {**identity, "role": role, "config": config.model_dump()}.items():
-            trial.set_user_attr(key, value)
-        records = ss.records()
-        baseline = baseline_of(records) if role != "baseline" else None
-        if role != "baseline" and baseline is None:
-            baseline = _wait_for_baseline(stage_run)
-        known = _known_outcome(records, config, ss.stage) if role == "search" else None
-        if known is not None:
-            result, attrs = known
-        else:
-            progress.trial_started(ss.stage, trial.number, role, config.for_stage(ss.stage))
-            # The baseline always runs to the end: every other trial is measured against it.
-            floor = throughput_floor(records, ss.max_metric_drop) if role != "baseline" else None
-            spec = TrialSpec(
-                action=ss.stage,
-                script=tuning.target.spec,
-                config=config,
-                hardware=tuning.hardware,
-                seed=options.seed,
-                weights_in=stage_run.weights,
-                min_throughput=floor,
+    chosen: Config | None = None  # not measured yet: what follows a repeat
+    waiting_since: float | None = None
+    try:
+        while True:
+            if stage_run.deadline is not None and tuning.clock() >= stage_run.deadline:
+                progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
+                return False
+            plan = functools.partial(
+                next_trial, baseline=ss.baseline, guess=guess, target=options.trials, chosen=chosen
             )
-            result, attrs = _measure(stage_run, trial, config, role, spec)
-        base_metric = (
-            baseline.measurement.metric
-            if baseline is not None and baseline.measurement is not None
-            else (result.measurement.metric if result.measurement else 0.0)
+            trials = _stop_left_over_trials(ss, owner, progress)
+            step = plan(trials)
+            if step is None:
+                return True
+            if isinstance(step, WaitForBaseline):
+                waiting_since = _wait_for_baseline(stage_run, step, waiting_since)
+                continue
+            waiting_since = None
+            if step.role != "baseline":
+                _check_baseline(ss, records_of(trials))
+            trial = start_trial(ss, owner, step, plan, sampler)
+            if trial is None:
+                continue
+            chosen = None
+            if _run_trial(stage_run, trial, step.role):
+                chosen = _untried(ss, trial.number)
+                if chosen is None:
+                    progress.note(f"{ss.stage}: every configuration in the space is measured")
+                    return True
+    except KeyboardInterrupt:
+        stop_own_trials(ss.optuna_study, owner)
+        raise Interrupted() from None
+
+
+def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
+    """Measure the trial's configuration, or take its result from what is known already,
+    and tell the study; True when it was known (a repeat, or sure to run out of memory)."""
+    tuning, ss = stage_run.tuning, stage_run.study
+    options, progress = tuning.options, tuning.progress
+    config = ss.space.suggest(trial, ss.baseline)
+    trial.set_user_attr("config", config.model_dump())
+    records = ss.records()
+    baseline = baseline_of(records) if role != "baseline" else None
+    known = _known_outcome(records, config, ss.stage) if role == "search" else None
+    if known is not None:
+        result, attrs = known
+    else:
+        progress.trial_started(ss.stage, trial.number, role, config.for_stage(ss.stage))
+        # The baseline always runs to the end: every other trial is measured against it.
+        floor = throughput_floor(records, ss.max_metric_drop) if role != "baseline" else None
+        spec = TrialSpec(
+            action=ss.stage,
+            script=tuning.target.spec,
+            config=config,
+            hardware=tuning.hardware,
+            seed=options.seed,
+            weights_in=stage_run.weights,
+            min_throughput=floor,
         )
-        _tell(ss, trial, result, base_metric, attrs)
-        if role == "baseline" and not result.ok:
-            raise BaselineFailedError(_baseline_failure(ss, result))
-        records = ss.records()
-        progress.trial_finished(
-            ss.stage,
-            records[-1],
-            ss.finished_count(),
-            options.trials,
-            _best_speedup(records, ss.max_metric_drop),
-        )
-        if known is not None and not _queue_untried(ss, records, trial.number):
-            progress.note(f"{ss.stage}: every configuration in the space is measured")
-            return True
-    return True
+        result, attrs = _measure(stage_run, trial.number, spec)
+    base_metric = (
+        baseline.measurement.metric
+        if baseline is not None and baseline.measurement is not None
+        else (result.measurement.metric if result.measurement else 0.0)
+    )
+    _tell(ss, trial, result, base_metric, attrs)
+    if role == "baseline" and not result.ok:
+        raise BaselineFailedError(_baseline_failure(ss, result))
+    records = ss.records()
+    progress.trial_finished(
+        ss.stage,
+        records[-1],
+        ss.finished_count(),
+        options.trials,
+        _best_speedup(records, ss.max_metric_drop),
+    )
+    return known is not None
 
 
 def _measure(
-    stage_run: StageRun, trial: Any, config: Config, role: str, spec: TrialSpec
+    stage_run: StageRun, number: int, spec: TrialSpec
 ) -> tuple[TrialResult, dict[str, Any]]:
     """Run the trial; one whose windows disagree, or that ran on a busy machine, runs once
     more, and is flagged unstable if it still cannot be believed."""
     tuning, ss = stage_run.tuning, stage_run.study
     attrs: dict[str, Any] = {}
     for attempt in range(1 + REMEASURE):
-        try:
-            result = tuning.run(spec, tuning.options.trial_timeout_s)
-        except KeyboardInterrupt:
-            _tell_interrupted(ss, trial, config, role)
-            raise Interrupted() from None
+        result = tuning.run(spec, tuning.options.trial_timeout_s)
         doubt = measurement_doubt(result)
         if doubt is None:
             return result, attrs
         if attempt < REMEASURE:
-            tuning.progress.note(f"{ss.stage}: trial {trial.number} is measured again: {doubt}")
+            tuning.progress.note(f"{ss.stage}: trial {number} is measured again: {doubt}")
             attrs["remeasured"] = doubt
     attrs["unstable"] = doubt
     return result, attrs
@@ -269,19 +294,10 @@ def measurement_doubt(result: TrialResult) -> str | None:
     return None
 
 
-def _queue_untried(ss: StageStudy, records: list[TrialRecord], seed: int) -> bool:
-    """After a repeat, queue a configuration nothing has measured yet; False if none is left."""
-    left = untried(ss.space.grid(ss.baseline), records, ss.stage)
-    if not left:
-        return False
-    _enqueue(ss, random.Random(seed).choice(left), "search")
-    return True
-
-
-def _enqueue(ss: StageStudy, config: Config, role: str) -> None:
-    ss.optuna_study.enqueue_trial(
-        ss.space.params_for(config), user_attrs={"role": role}, skip_if_exists=False
-    )
+def _untried(ss: StageStudy, seed: int) -> Config | None:
+    """After a repeat, a configuration nothing has measured yet; None if none is left."""
+    left = untried(ss.space.grid(ss.baseline), ss.records(), ss.stage)
+    return random.Random(seed).choice(left) if left else None
 
 
 def _tell(
@@ -294,55 +310,43 @@ def _tell(
     ss.optuna_study.tell(trial, trial_values(result))
 
 
-def _tell_interrupted(ss: StageStudy, trial: Any, config: Config, role: str) -> None:
-    """Record the trial Ctrl-C stopped as failed, and queue it to run again on resume."""
-    from optuna.trial import TrialState
-
-    trial.set_user_attr("outcome", "interrupted")
-    trial.set_user_attr("reason", "stopped by Ctrl-C; it runs again when the study resumes")
-    ss.optuna_study.tell(trial, state=TrialState.FAIL)
-    _enqueue(ss, config, role if role == "baseline" else "retry")
-
-
-def _recover_stale_trials(ss: StageStudy, host: str, progress: TuneProgress) -> None:
-    """Trials a killed tuner on this host left RUNNING: mark them failed and queue them again."""
-    from optuna.trial import TrialState
-
-    study = ss.optuna_study
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if not is_stale(trial, host):
-            continue
-        study.tell(trial.number, state=TrialState.FAIL)
-        config = trial.user_attrs.get("config")
-        role = trial.user_attrs.get("role", "search")
-        if config is not None:
-            _enqueue(ss, Config.model_validate(config), role if role == "baseline" else "retry")
+def _stop_left_over_trials(ss: StageStudy, owner: TrialOwner, progress: TuneProgress) -> list:
+    """The stage's trials, once those a stopped tuner left RUNNING are marked failed."""
+    stopped = stop_left_over_trials(ss.optuna_study, owner)
+    for number in stopped:
         progress.note(
-            f"{ss.stage}: trial {trial.number} was left running by a stopped tuner; "
-            "it is marked failed and queued to run again"
+            f"{ss.stage}: trial {number} was left running by a stopped tuner; "
+            "it is marked failed and runs again"
         )
+    return ss.optuna_study.get_trials(deepcopy=False)
 
 
-def _wait_for_baseline(stage_run: StageRun) -> TrialRecord:
-    """The baseline may be running in another tuner sharing this study: wait for it, as
-    long as one trial may take."""
-    ss, clock = stage_run.study, stage_run.tuning.clock
-    limit_s = stage_run.tuning.options.trial_timeout_s
-    end = clock() + limit_s
-    while clock() < end:
-        baseline = baseline_of(ss.records())
-        if baseline is not None:
-            if not baseline.ok:
-                raise BaselineFailedError(
-                    f"the baseline of study {ss.name!r} ({ss.stage}) ended with "
-                    f"{baseline.outcome}: {baseline.reason}"
-                )
-            return baseline
-        stage_run.tuning.sleep(BASELINE_POLL_S)
-    raise RunFailedError(
-        f"study {ss.name!r} ({ss.stage}) has no finished baseline trial after {limit_s:g} s; "
-        "another tuner may still be running it. Try again later."
-    )
+def _wait_for_baseline(stage_run: StageRun, step: WaitForBaseline, since: float | None) -> float:
+    """Wait a little for the baseline another tuner runs; returns when the wait began. That
+    tuner enforces the trial timeout, so a wait longer than one trial may take means it
+    stopped where this tuner cannot see it (another host)."""
+    ss, tuning = stage_run.study, stage_run.tuning
+    limit_s = tuning.options.trial_timeout_s
+    now = tuning.clock()
+    since = now if since is None else since
+    if now - since >= limit_s:
+        raise RunFailedError(
+            f"study {ss.name!r} ({ss.stage}) has no finished baseline trial after {limit_s:g} s; "
+            f"another tuner may still be running it (trial {step.trial}). Try again later."
+        )
+    tuning.sleep(BASELINE_POLL_S)
+    return since
+
+
+def _check_baseline(ss: StageStudy, records: list[TrialRecord]) -> None:
+    """Every other trial is measured against the baseline: it must have run."""
+    baseline = baseline_of(records)
+    if baseline is None or not baseline.ok:
+        what = f"{baseline.outcome}: {baseline.reason}" if baseline else "no result"
+        raise BaselineFailedError(
+            f"the baseline of study {ss.name!r} ({ss.stage}) ended with {what}. Every trial "
+            "is measured against it: adjust Task.baseline and tune under a new --study name."
+        )
 
 
 def _known_outcome(

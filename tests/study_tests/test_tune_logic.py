@@ -103,7 +103,7 @@ def test_baseline_in_user_error_stops_at_once(tune_fake, options) -> None:
 
     with pytest.raises(BaselineFailedError, match='in your code:\nFile "tiny.py", line 9'):
         tune_fake(options, FakeRunner(model))
-    assert len(stage_trials(options)) == 1 + 1  # the baseline, and the untouched first guess
+    assert len(stage_trials(options)) == 1  # nothing after the baseline
 
 
 def test_baseline_oom_says_what_to_change(tune_fake, options) -> None:
@@ -189,21 +189,20 @@ def test_changed_script_is_noted(tune_fake, options, facts) -> None:
     assert any("changed since study" in note for note in result.notes)
 
 
-def test_ctrl_c_keeps_finished_trials_and_queues_the_stopped_one(tune_fake, options) -> None:
+def test_ctrl_c_keeps_finished_trials_and_measures_the_stopped_one_first(tune_fake, options):
     result, stopping = tune_fake(options, FakeRunner(interrupt_at=4))
     assert result.interrupted
     trials = stage_trials(options)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     assert result.recommendation.stages["train"].finished_trials == len(complete) >= 3
-    (failed,) = [t for t in trials if t.state.name == "FAIL"]
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    (failed,) = [r for r in result.records["train"] if r.outcome == "interrupted"]
     stopped = stopping.configs("train")[3]
-    assert failed.user_attrs["outcome"] == "interrupted"
-    assert Config.model_validate(failed.user_attrs["config"]) == stopped
-    (waiting,) = [t for t in trials if t.state.name == "WAITING"]  # queued to run again
-    assert waiting.number > failed.number
+    assert failed.config == stopped
     resumed, runner = tune_fake(options)
     assert runner.configs("train")[0] == stopped
     assert not resumed.interrupted
+    assert len(measured_trials(options)) == options.trials
 
 
 def test_time_budget_stops_starting_trials(tune_fake, options) -> None:
@@ -232,8 +231,6 @@ def start_baseline_elsewhere(options: TuneOptions, facts, hardware):
         space_given=False,
         max_metric_drop=None,
         allow_other_hardware=False,
-        seed=0,
-        trials=options.trials,
     )
     stage_study, _ = open_stage_study(open_storage(options.storage), request)
     study = stage_study.optuna_study
@@ -242,6 +239,7 @@ def start_baseline_elsewhere(options: TuneOptions, facts, hardware):
     attrs = {
         "host": "elsewhere",
         "pid": 1,
+        "pid_started": 1.0,
         "role": "baseline",
         "config": facts.baseline.model_dump(),
     }

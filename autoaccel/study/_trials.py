@@ -1,0 +1,87 @@
+"""Starting a stage's trials with their owner, and stopping those whose tuner stopped."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from autoaccel.study._next_trial import Measure, WaitForBaseline
+from autoaccel.study._owner import TrialOwner, is_left_over
+from autoaccel.study._records import STOPPED
+from autoaccel.study._stage_study import StageStudy
+
+if TYPE_CHECKING:
+    import optuna
+
+Plan = Callable[[Sequence[Any]], Measure | WaitForBaseline | None]
+
+
+def start_trial(
+    ss: StageStudy,
+    owner: TrialOwner,
+    step: Measure,
+    plan: Plan,
+    sampler: Callable[[int], optuna.samplers.BaseSampler],
+) -> optuna.Trial | None:
+    """Create the trial that carries out ``step``, owned by ``owner`` from its first write;
+    None when another tuner's trial, created just before, made it unneeded.
+
+    ``Study.ask`` creates a trial and nothing else, so a tuner killed before its next write
+    would leave a trial nobody owns, that no later tuner could tell from a running one
+    (its start time is the local clock of whichever host asked, so its age proves nothing).
+    This is ask's two steps with a template holding the owner and the trial's role.
+
+    Trial numbers follow creation, so ``plan`` run on the trials numbered below this one
+    says whether it is still the next trial: when two tuners decide at once (the last trial
+    of the target, the baseline of a new study), the later one drops its trial before it
+    measures anything. ``sampler(number)`` gives the trial its sampler.
+    """
+    import optuna
+    from optuna.trial import TrialState, create_trial
+
+    study = ss.optuna_study
+    attrs: dict[str, Any] = {**owner.attrs(), "role": step.role}
+    if step.retry_of is not None:
+        attrs["retry_of"] = step.retry_of
+    fixed = {"fixed_params": ss.space.params_for(step.config)} if step.config else {}
+    template = create_trial(state=TrialState.RUNNING, user_attrs=attrs, system_attrs=fixed)
+    trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
+    number = study._storage.get_trial_number_from_id(trial_id)
+    earlier = [t for t in study.get_trials(deepcopy=False) if t.number < number]
+    if plan(earlier) != step:
+        study.tell(number, state=TrialState.FAIL)
+        return None
+    study.sampler = sampler(number)
+    return optuna.Trial(study, trial_id)
+
+
+def stop_own_trials(study: optuna.Study, owner: TrialOwner) -> None:
+    """Mark failed the trial ``owner`` was running (or had just created) when stopped."""
+    from optuna.trial import TrialState
+
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    _stop([t for t in running if TrialOwner.of(t) == owner], study)
+
+
+def stop_left_over_trials(study: optuna.Study, here: TrialOwner) -> list[int]:
+    """Mark failed the RUNNING trials stopped tuners left; returns their numbers."""
+    from optuna.trial import TrialState
+
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    left = [t for t in running if is_left_over(t, here)]
+    _stop(left, study)
+    return [t.number for t in left]
+
+
+def _stop(trials: Iterable[optuna.trial.FrozenTrial], study: optuna.Study) -> None:
+    """Mark RUNNING trials failed, as interrupted: a failed trial runs again. One that
+    another tuner finished or stopped meanwhile is left as it is."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    for trial in trials:
+        with contextlib.suppress(UpdateFinishedTrialError):
+            for key, value in {"outcome": "interrupted", "reason": STOPPED}.items():
+                study._storage.set_trial_user_attr(trial._trial_id, key, value)
+            study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
