@@ -105,12 +105,14 @@ def sampler(seed: int, trials: int) -> optuna.samplers.BaseSampler:
 
 def tuner_sampler(seed: int, trials: int) -> Callable[[int], optuna.samplers.BaseSampler]:
     """``sampler_for(number)``: this tuner's sampler for a stage, made for the first trial it
-    starts."""
+    starts, seeded with ``seed`` plus that trial's number. A tuner alone on a new study starts
+    at trial 0 and draws what ``seed`` gives; tuners sharing a study start at different
+    trials, so they propose different configurations from the same trials."""
     made: list[optuna.samplers.BaseSampler] = []
 
     def sampler_for(number: int) -> optuna.samplers.BaseSampler:
         if not made:
-            made.append(sampler(seed, trials))
+            made.append(sampler(seed + number, trials))
         return made[0]
 
     return sampler_for

@@ -255,7 +255,7 @@ def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
     records = ss.records()
     progress.trial_finished(
         ss.stage,
-        records[-1],
+        next(r for r in records if r.number == trial.number),
         ss.finished_count(),
         options.trials,
         _best_speedup(records, ss.max_metric_drop),

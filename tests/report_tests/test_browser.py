@@ -20,7 +20,7 @@ def test_plots_render_without_script_errors(info, tmp_path) -> None:
     page = write_report(info, "html", tmp_path / "report.html")
     result = check_html(page, tmp_path / "report.png")
     assert result.problems == [], result
-    assert result.rendered_plots == result.expected_plots == 7
+    assert result.rendered_plots == result.expected_plots == 8  # four per stage
 
 
 def test_a_script_error_is_caught(tmp_path) -> None:

@@ -105,13 +105,10 @@ def test_knob_effects_per_value(info) -> None:
 
 
 def test_importance_where_enough_feasible_trials(info) -> None:
-    deploy = info.stages["deploy"]
-    assert deploy.importance.values, deploy.importance.note
-    assert sum(deploy.importance.values.values()) == pytest.approx(1.0)
-    assert set(deploy.importance.values) <= set(deploy.searched)
-    train = info.stages["train"]
-    assert not train.importance.values
-    assert train.importance.note.startswith("too few trials")
+    for stage in info.stages.values():
+        assert stage.importance.values, stage.importance.note
+        assert sum(stage.importance.values.values()) == pytest.approx(1.0)
+        assert set(stage.importance.values) <= set(stage.searched)
 
 
 def test_importance_guards() -> None:

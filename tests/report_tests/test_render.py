@@ -29,7 +29,6 @@ def test_text_shows_every_section(info) -> None:
         "interrupted:",
         "Not searched on this hardware or task",
         "What each knob contributed",
-        "importance: too few trials",
         "importance for throughput",
         "What still limits it",
         "How to use it",
@@ -104,7 +103,7 @@ def test_markdown_writes_plots_beside_it(info, tmp_path) -> None:
     path = write_report(info, "markdown", tmp_path / "out" / "study.md")
     text = path.read_text()
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(images) == 7  # 3 plots per stage, and importance where there is one
+    assert len(images) == 8  # 3 plots per stage, and importance where there is one
     for image in images:
         assert not Path(image).is_absolute() and image.startswith("study_files/")
         png = path.parent / image
