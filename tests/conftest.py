@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import TASKS, StoredStudy, cpu_host, gpu_host
+from fakes import TASKS, StoredStudy, cpu_host, gpu_host, trial_processes
 
 from autoaccel.cli import main
 from autoaccel.probe import HardwareProfile
@@ -179,7 +179,7 @@ def _build_real_study(root: Path) -> RealStudy:
         current = trials()
         done = [t for t in current if t.state.name == "COMPLETE"]
         running = [t for t in current if t.state.name == "RUNNING" and "config" in t.user_attrs]
-        if done and running and _trial_processes(root):
+        if done and running and trial_processes(root):
             break
         time.sleep(0.2)
     else:
@@ -192,9 +192,9 @@ def _build_real_study(root: Path) -> RealStudy:
     before = {t.number: t.values for t in trials() if t.state.name == "COMPLETE"}
     (killed,) = [t for t in trials() if t.state.name == "RUNNING"]
     deadline = time.monotonic() + 10
-    while _trial_processes(root) and time.monotonic() < deadline:
+    while trial_processes(root) and time.monotonic() < deadline:
         time.sleep(0.2)
-    orphans = _trial_processes(root)
+    orphans = trial_processes(root)
     resumed = subprocess.run(
         [*command, "--stage", "all"], cwd=root, capture_output=True, text=True, timeout=300
     )
@@ -208,22 +208,3 @@ def _build_real_study(root: Path) -> RealStudy:
         orphans_after_kill=orphans,
         resume_output=resumed.stdout,
     )
-
-
-def _trial_processes(folder: Path) -> list[int]:
-    """Trial processes (not zombies) started from ``folder``."""
-    import psutil
-
-    found = []
-    for process in psutil.process_iter(["cmdline", "cwd", "status"]):
-        try:
-            cmdline = " ".join(process.info["cmdline"] or [])
-            if (
-                "autoaccel.runner._child" in cmdline
-                and process.info["cwd"] == str(folder)
-                and process.info["status"] != psutil.STATUS_ZOMBIE
-            ):
-                found.append(process.pid)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found

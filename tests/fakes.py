@@ -1,5 +1,6 @@
 """Fakes shared by every test folder: a task's facts, machines, measurements, a trial
-runner that answers without starting a process, and where a stored study lies.
+runner that answers without starting a process, where a stored study lies, and the trial
+processes a folder started.
 
 Tests import it as ``fakes``: pytest puts tests/ on ``sys.path`` for tests/conftest.py
 (rootdir, prepend import mode), whichever folder a test lives in.
@@ -208,3 +209,22 @@ class RecordingProgress(SilentProgress):
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+
+def trial_processes(folder: Path) -> list[int]:
+    """Trial processes (not zombies) started from ``folder``."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["cmdline", "cwd", "status"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+            if (
+                "autoaccel.runner._child" in cmdline
+                and process.info["cwd"] == str(folder)
+                and process.info["status"] != psutil.STATUS_ZOMBIE
+            ):
+                found.append(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found

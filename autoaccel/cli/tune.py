@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,6 +22,8 @@ from autoaccel.cli._render import (
     report_hint,
     rows_table,
 )
+
+KEPT = "finished trials are kept; run the same command to resume."
 
 
 def tune_command(
@@ -111,8 +115,13 @@ def tune_command(
     out = err_console if json_output else console
     live = out.is_terminal and not json_output
     progress = LiveProgress(out) if live else PlainProgress(out)
-    with progress if isinstance(progress, LiveProgress) else contextlib.nullcontext():
-        result = tune(script, options, progress=progress)
+    with _stop_signals() as stops:
+        try:
+            with progress if isinstance(progress, LiveProgress) else contextlib.nullcontext():
+                result = tune(script, options, progress=progress)
+        except KeyboardInterrupt:  # before the search began, or a second stop while saving
+            err_console.print(f"Interrupted: {KEPT}", markup=False)
+            raise typer.Exit(_stopped_exit_code(stops)) from None
     if json_output:
         print_json(
             {
@@ -125,7 +134,31 @@ def tune_command(
     else:
         _print_recommendation(result, storage)
     if result.interrupted:
-        raise typer.Exit(130)
+        raise typer.Exit(_stopped_exit_code(stops))
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """SIGTERM, which schedulers (Slurm, Kubernetes, systemd) stop a job with, stops the
+    tuner as Ctrl-C does: as a KeyboardInterrupt, on which the trial process is killed and
+    the study keeps what it has. Yields the signals that came, for the exit code."""
+    stops: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stops.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stops
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stopped_exit_code(stops: list[int]) -> int:
+    """128 plus the signal, as a shell reports a process the signal ended: 130 for Ctrl-C."""
+    return 128 + (stops[0] if stops else signal.SIGINT)
 
 
 def _print_recommendation(result, storage: str) -> None:
@@ -133,9 +166,7 @@ def _print_recommendation(result, storage: str) -> None:
 
     rec = result.recommendation
     if result.interrupted:
-        console.print(
-            "[bold]Interrupted[/]: finished trials are kept; run the same command to resume."
-        )
+        console.print(f"[bold]Interrupted[/]: {KEPT}")
     if not rec.stages:
         console.print("No recommendation yet: the baseline has not finished.")
     for stage, choice in rec.stages.items():
