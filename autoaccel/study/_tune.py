@@ -408,18 +408,22 @@ def _trained_weights(tuning: Tuning) -> str:
         return str(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tuning.progress.note(f"deploy: training the model with {choice.source} first")
+    # Saved under another name until the run succeeds: a tuner stopped while the weights
+    # were being written leaves nothing that a resume would take for them.
+    saving = path.with_name(path.name + ".partial")
     spec = TrialSpec(
         action="train",
         script=tuning.target.spec,
         config=choice.config,
         hardware=tuning.hardware,
         seed=options.seed,
-        weights_out=str(path),
+        weights_out=str(saving),
     )
     result = tuning.run(spec, options.trial_timeout_s)
-    if not result.ok or not path.exists():
+    if not result.ok or not saving.exists():
         raise RunFailedError(
             f"training the model for the deploy stage with {choice.source} ended with "
             f"{result.outcome}: {result.reason}. Run autoaccel bench to investigate."
         )
+    saving.replace(path)
     return str(path)

@@ -7,6 +7,7 @@ stage the states such kills leave, in this process.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import optuna
 import pytest
@@ -153,3 +154,21 @@ def test_a_stored_baseline_that_failed_stops_a_resume(tune_fake, options) -> Non
     with pytest.raises(BaselineFailedError, match="oom: out of memory.*new --study name"):
         tune_fake(options)
     assert len(trials_of(options)) == 1
+
+
+def test_weights_a_stopped_tuner_left_half_written_are_trained_again(tune_fake, options):
+    @dataclasses.dataclass
+    class StoppedWhileSaving(FakeRunner):
+        def __call__(self, spec, timeout_s):
+            if spec.weights_out:
+                Path(spec.weights_out).write_bytes(b"half")  # then the tuner is stopped
+                raise KeyboardInterrupt
+            return super().__call__(spec, timeout_s)
+
+    both = dataclasses.replace(options, stage="all", trials=3, confirm=0)
+    assert tune_fake(both, StoppedWhileSaving())[0].interrupted
+    result, runner = tune_fake(both)
+    assert len([s for s in runner.specs if s.weights_out]) == 1  # trained again
+    weights = {s.weights_in for s in runner.specs if s.action == "deploy"}
+    assert len(weights) == 1 and Path(weights.pop()).read_bytes() == b"weights"
+    assert "deploy" in result.recommendation.stages
