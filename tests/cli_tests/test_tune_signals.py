@@ -15,6 +15,10 @@ import optuna
 import pytest
 from fakes import TASKS, trial_processes
 
+STOPS = pytest.mark.parametrize(
+    ("stop", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+
 
 def stage_trials(storage: str) -> list:
     import sqlalchemy.exc
@@ -41,7 +45,7 @@ def wait_for_second_trial(tuner: subprocess.Popen, folder: Path, storage: str) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("stop", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@STOPS
 def test_a_stopped_tuner_saves_what_it_has_and_the_resume_finishes(
     tmp_path, stop, exit_code
 ) -> None:
@@ -72,7 +76,7 @@ def test_a_stopped_tuner_saves_what_it_has_and_the_resume_finishes(
     assert trials[2].user_attrs["config"] == trials[1].user_attrs["config"]
 
 
-@pytest.mark.parametrize(("stop", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@STOPS
 def test_a_stop_before_the_search_begins_exits_quietly(
     run_cli, monkeypatch, tmp_path, stop, exit_code
 ) -> None:
