@@ -17,6 +17,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from fake_tuner import options_from
 from fakes import tune_with_fakes
 
 from autoaccel.recommend import baseline_of
@@ -41,8 +42,6 @@ def folder(tmp_path):
 
 
 def test_one_resume_finishes_a_study_killed_at_any_write(folder) -> None:
-    from fake_tuner import options_from
-
     options_json = json.dumps({**OPTIONS, "storage": "unused", "studies_dir": "unused"})
     done = subprocess.run(
         [sys.executable, str(FAKE_TUNER), "kill-points", options_json, str(folder), str(TRIALS)],

@@ -41,8 +41,8 @@ class TrialOwner:
         """Whether this tuner no longer runs, as far as ``here`` (the asking tuner) can tell.
 
         A tuner on another host (a shared PostgreSQL study) cannot be checked: it counts as
-        running. The asking process itself is gone too: whatever trial it still holds was
-        left by an earlier call that stopped half-way.
+        running. A trial of the asking process itself was left by an earlier call in it that
+        stopped half-way: a tuner asks only while it runs no trial.
         """
         import psutil
 

@@ -73,12 +73,16 @@ def test_a_trial_has_its_owner_from_the_write_that_creates_it(tune_fake, options
     ownerless: list[str] = []
     checker = open_storage(options.storage)  # creates the database, to read it from here
 
+    study: list[optuna.Study] = []
+
     def before_write(n: int, name: str, args: tuple) -> None:
-        try:
-            study = optuna.load_study(study_name="tiny:train", storage=checker)
-        except KeyError:  # not created yet
-            return
-        for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if not study:
+            try:
+                study.append(optuna.load_study(study_name="tiny:train", storage=checker))
+            except KeyError:  # not created yet
+                return
+        running = study[0].get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        for trial in running:
             if "host" not in trial.user_attrs or "pid" not in trial.user_attrs:
                 ownerless.append(f"trial {trial.number}, before write {n} ({name})")
 
