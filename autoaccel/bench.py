@@ -41,14 +41,16 @@ def bench(
     stage: Stage = "train",
     timeout_s: float = defaults.TRIAL_TIMEOUT_S,
     hardware: HardwareProfile | None = None,
+    script_args: tuple[str, ...] = (),
 ) -> BenchResult:
     """Measure ``script``'s Task under ``config`` (JSON, a JSON file or a recommendation file;
-    unset knobs keep the task's baseline) in ``stage``.
+    unset knobs keep the task's baseline) in ``stage``; the script gets ``script_args`` as
+    its command line.
 
     The deploy stage first trains the model with the baseline in its own trial process, then
     measures inference on those weights.
     """
-    target = resolve_script(script)
+    target = resolve_script(script, script_args)
     # Read the configuration before loading the task, so a typo fails at once.
     data, source = knobs.read_json_argument(config) if config is not None else ({}, "")
     data = stage_config_data(data, stage, source)
@@ -64,13 +66,20 @@ def bench(
             f"this configuration cannot run on {hardware.summary()}: " + "; ".join(reasons) + "."
         )
     if stage == "train":
-        spec = TrialSpec(action="train", script=target.spec, config=chosen, hardware=hardware)
+        spec = TrialSpec(
+            action="train",
+            script=target.spec,
+            script_args=target.args,
+            config=chosen,
+            hardware=hardware,
+        )
         return BenchResult(target.spec, stage, chosen, facts, hardware, run_trial(spec, timeout_s))
     with tempfile.TemporaryDirectory(prefix="autoaccel-bench-") as folder:
         weights = str(Path(folder, "weights.pt"))
         train_spec = TrialSpec(
             action="train",
             script=target.spec,
+            script_args=target.args,
             config=facts.baseline,
             hardware=hardware,
             weights_out=weights,
@@ -81,6 +90,7 @@ def bench(
         spec = TrialSpec(
             action="deploy",
             script=target.spec,
+            script_args=target.args,
             config=chosen,
             hardware=hardware,
             weights_in=weights,

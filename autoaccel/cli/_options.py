@@ -6,6 +6,13 @@ from typing import Annotated
 
 import typer
 
+ScriptArgs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="The script's own arguments, after --: autoaccel tune train.py -- --lr 0.1",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 StorageOption = Annotated[
     str,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from autoaccel import _format as fmt
 from autoaccel import defaults
-from autoaccel.cli._options import JsonOption
+from autoaccel.cli._options import JsonOption, ScriptArgs
 from autoaccel.cli._render import config_text, console, print_json, result_rows, rows_table
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ def bench_command(
             help="Training script holding an autoaccel.Task (train.py or train.py:name)."
         ),
     ],
+    script_args: ScriptArgs = None,
     config: Annotated[
         str | None,
         typer.Option(
@@ -40,11 +42,18 @@ def bench_command(
     """Measure one configuration of SCRIPT in a fresh process; nothing is stored."""
     from autoaccel.bench import bench
 
-    outcome = bench(script, config=config, stage=_stage(stage), timeout_s=timeout)
+    outcome = bench(
+        script,
+        config=config,
+        stage=_stage(stage),
+        timeout_s=timeout,
+        script_args=tuple(script_args or ()),
+    )
     if json_output:
         print_json(
             {
                 "script": outcome.script,
+                "script_args": list(outcome.facts.script_args),
                 "stage": outcome.stage,
                 "config": outcome.config.for_stage(outcome.stage),
                 "hardware": outcome.hardware.summary(),
@@ -54,6 +63,8 @@ def bench_command(
         )
     else:
         console.print(fmt.plain(outcome.script, "bold").append(f" on {outcome.hardware.summary()}"))
+        if outcome.facts.script_args:
+            console.print(fmt.plain(f"arguments: {shlex.join(outcome.facts.script_args)}"))
         config = config_text(outcome.config.for_stage(outcome.stage))
         console.print(fmt.plain(f"{outcome.stage}: {config}"))
         if outcome.result is None:

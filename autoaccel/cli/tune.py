@@ -13,7 +13,7 @@ import typer
 
 from autoaccel import _format as fmt
 from autoaccel import defaults
-from autoaccel.cli._options import JsonOption, StorageOption
+from autoaccel.cli._options import JsonOption, ScriptArgs, StorageOption
 from autoaccel.cli._progress import LiveProgress, PlainProgress
 from autoaccel.cli._render import (
     console,
@@ -33,6 +33,7 @@ def tune_command(
             help="Training script holding an autoaccel.Task (train.py or train.py:name)."
         ),
     ],
+    script_args: ScriptArgs = None,
     study: Annotated[
         str | None,
         typer.Option(
@@ -111,6 +112,7 @@ def tune_command(
         confirm=confirm,
         run_epochs=run_epochs,
         max_rounds=max_rounds,
+        script_args=tuple(script_args or ()),
     )
     out = err_console if json_output else console
     live = out.is_terminal and not json_output

@@ -29,6 +29,7 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         name=task.name or script.name,
         script=str(script.path),
         script_sha256=script.sha256(),
+        script_args=script.args,
         metric_name=task.metric_name,
         baseline=baseline,
         epochs=task.epochs,

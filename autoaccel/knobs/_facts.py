@@ -15,6 +15,7 @@ class TaskFacts(BaseModel):
     name: str
     script: str
     script_sha256: str
+    script_args: tuple[str, ...] = ()  # the script's own command-line arguments
     metric_name: str
     baseline: Config
     epochs: float

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 from autoaccel import _format as fmt
@@ -135,6 +136,7 @@ def header_rows(info: ReportInfo) -> list[tuple[str, str]]:
     last = info.last_update.strftime("%Y-%m-%d %H:%M") if info.last_update else "no trials"
     return [
         ("script", f"{info.script} (metric: {info.task.metric_name})"),
+        *([("arguments", shlex.join(info.task.script_args))] if info.task.script_args else []),
         ("hardware", f"{info.hardware_summary}" + (f"; {versions}" if versions else "")),
         ("fingerprint", info.fingerprint),
         ("storage", info.storage),

@@ -26,7 +26,8 @@ from autoaccel.task import Task, load_task, resolve_script
 def execute(spec: TrialSpec) -> TrialResult:
     start = time.perf_counter()
     try:
-        script = resolve_script(spec.script)
+        script = resolve_script(spec.script, spec.script_args)
+        sys.argv = script.argv  # the user's code sees its own command line, never the trial's
         task = load_task(script)
         if spec.action == "inspect":
             from autoaccel.engine import inspect_task

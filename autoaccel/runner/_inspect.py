@@ -16,7 +16,8 @@ def inspect_script(script: ScriptTarget, timeout_s: float = INSPECT_TIMEOUT_S) -
 
     Raises :class:`TaskError` with the user's traceback when the script or its Task fails.
     """
-    result = run_trial(TrialSpec(action="inspect", script=script.spec), timeout_s)
+    spec = TrialSpec(action="inspect", script=script.spec, script_args=script.args)
+    result = run_trial(spec, timeout_s)
     if result.ok and result.facts is not None:
         return result.facts
     if result.outcome == "user_error":

@@ -30,6 +30,7 @@ class TrialSpec(BaseModel):
 
     action: Action
     script: str = Field(description="path or path:attribute of the user's script")
+    script_args: tuple[str, ...] = Field(default=(), description="the script's own sys.argv[1:]")
     config: Config | None = None
     hardware: HardwareProfile | None = None
     seed: int = 0

@@ -268,6 +268,7 @@ def _run(stage_run: StageRun, action: Action, config: Config, seed: int) -> Tria
         action=action,
         stage=ss.stage,
         script=tuning.target.spec,
+        script_args=tuning.target.args,
         config=config,
         hardware=tuning.hardware,
         seed=seed,

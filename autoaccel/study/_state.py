@@ -46,6 +46,7 @@ class TuneOptions:
     confirm: int = defaults.CONFIRM_CANDIDATES  # candidates in the confirmation rounds; 0: none
     run_epochs: float | None = None  # the real training's length; None: the task's, if any
     max_rounds: int = defaults.CONFIRM_MAX_ROUNDS
+    script_args: tuple[str, ...] = ()  # the script's own command line, after --
 
     def check(self) -> None:
         if self.stage not in STAGE_CHOICES:

@@ -35,6 +35,7 @@ from autoaccel.study._owner import TrialOwner
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._records import constraints, records_of, result_attrs, trial_values
 from autoaccel.study._repeats import earlier_trial, untried
+from autoaccel.study._script_args import check_same_arguments, describe_arguments
 from autoaccel.study._space import default_space_path, fit_to, load_space
 from autoaccel.study._stage_study import (
     StageRequest,
@@ -81,7 +82,7 @@ def tune(
     """
     options = options or TuneOptions()
     options.check()
-    target = resolve_script(script)
+    target = resolve_script(script, options.script_args)
     name = check_study_name(options.study or target.name)
     storage = open_storage(options.storage)
     if hardware is None:
@@ -100,6 +101,8 @@ def tune(
         clock=clock,
         sleep=sleep,
     )
+    if target.args:
+        tuning.progress.note(describe_arguments(target))
     stages = ["train", "deploy"] if options.stage == "all" else [options.stage]
     deadline = clock() + options.timeout_s if options.timeout_s else None
     notes: list[str] = []
@@ -158,6 +161,8 @@ def _task_facts(
     sha = target.sha256()
     for stage in STAGES:
         stored = load_stage(storage, name, stage)
+        if stored is not None:
+            check_same_arguments(name, stored.task, target)
         if stored is not None and stored.task.script_sha256 == sha:
             return stored.task
     return inspect(target)
@@ -237,6 +242,7 @@ def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
         spec = TrialSpec(
             action=ss.stage,
             script=tuning.target.spec,
+            script_args=tuning.target.args,
             config=config,
             hardware=tuning.hardware,
             seed=options.seed,
@@ -414,6 +420,7 @@ def _trained_weights(tuning: Tuning) -> str:
     spec = TrialSpec(
         action="train",
         script=tuning.target.spec,
+        script_args=tuning.target.args,
         config=choice.config,
         hardware=tuning.hardware,
         seed=options.seed,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.util
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -19,10 +20,17 @@ DEFAULT_ATTRIBUTE = "task"
 
 @dataclasses.dataclass(frozen=True)
 class ScriptTarget:
-    """A script path and the attribute holding its Task (``train.py:my_task``)."""
+    """A script path, the attribute holding its Task (``train.py:my_task``), and the
+    command-line arguments the script gets (``autoaccel tune train.py -- --lr 0.1``)."""
 
     path: Path
     attribute: str = DEFAULT_ATTRIBUTE
+    args: tuple[str, ...] = ()
+
+    @property
+    def argv(self) -> list[str]:
+        """``sys.argv`` as the script sees it: its own path, then its arguments."""
+        return [str(self.path), *self.args]
 
     @property
     def spec(self) -> str:
@@ -38,8 +46,9 @@ class ScriptTarget:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-def resolve_script(target: str) -> ScriptTarget:
-    """Check that ``target`` names an existing Python file; nothing is imported."""
+def resolve_script(target: str, args: tuple[str, ...] | list[str] = ()) -> ScriptTarget:
+    """Check that ``target`` names an existing Python file; nothing is imported. ``args``
+    are the script's own command-line arguments."""
     path_text, attribute = target, DEFAULT_ATTRIBUTE
     head, sep, tail = target.rpartition(":")
     if sep and tail.isidentifier() and head:
@@ -52,17 +61,20 @@ def resolve_script(target: str) -> ScriptTarget:
         )
     if not path.is_file() or path.suffix != ".py":
         raise TaskError(f"{path} is not a Python file (.py) holding an autoaccel.Task.")
-    return ScriptTarget(path.resolve(), attribute)
+    return ScriptTarget(path.resolve(), attribute, tuple(args))
 
 
 def load_task(target: str | ScriptTarget) -> Task:
     """Import the user's script (its ``__main__`` block does not run) and return its Task.
 
+    The script sees ``script.argv`` as ``sys.argv`` while it loads, so a module-level
+    ``parser.parse_args()`` reads its own arguments, never the caller's.
     Every way this can go wrong becomes a :class:`TaskError` naming the file and what is
     wrong; an exception raised by the script itself carries the script's traceback.
     """
     script = target if isinstance(target, ScriptTarget) else resolve_script(target)
-    module = _import_script(script.path)
+    with _script_argv(script.argv):
+        module = _import_script(script.path)
     if not hasattr(module, script.attribute):
         found = [name for name, value in vars(module).items() if isinstance(value, Task)]
         hint = (
@@ -83,6 +95,16 @@ def load_task(target: str | ScriptTarget) -> Task:
     if value.name is None:
         value.name = script.name
     return value
+
+
+@contextlib.contextmanager
+def _script_argv(argv: list[str]) -> Iterator[None]:
+    saved = sys.argv
+    sys.argv = list(argv)
+    try:
+        yield
+    finally:
+        sys.argv = saved
 
 
 def _import_script(path: Path) -> ModuleType:
@@ -108,6 +130,13 @@ def _import_script(path: Path) -> ModuleType:
     except TaskError as error:
         del sys.modules[name]
         raise TaskError(f"{path}: {error}") from None
+    except SystemExit as error:  # argparse exits on arguments it does not know
+        del sys.modules[name]
+        raise TaskError(
+            f"{path} exited while loading (sys.exit({error.code})). A script that reads "
+            f"its command line gets the arguments given after --, as in: autoaccel tune "
+            f"{path.name} -- --lr 0.1"
+        ) from None
     except Exception as error:
         del sys.modules[name]
         raise TaskError(
@@ -119,7 +148,8 @@ def _import_script(path: Path) -> ModuleType:
 
 def _call_factory(script: ScriptTarget, factory: Callable[[], object]) -> object:
     try:
-        return factory()
+        with _script_argv(script.argv):
+            return factory()
     except TaskError as error:
         raise TaskError(f"{script.spec}: {error}") from None
     except Exception as error:

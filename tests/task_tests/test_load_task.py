@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from autoaccel.errors import TaskError
@@ -111,3 +114,18 @@ def test_batches_that_are_not_pairs_need_split_batch(tasks_dir) -> None:
     task = load_task(str(tasks_dir / "tiny.py"))
     with pytest.raises(TaskError, match="give the Task a split_batch"):
         task.split({"x": 1})
+
+
+ARGPARSE_SCRIPT = Path(__file__).parents[1] / "scripts_tests" / "scripts" / "argparse_mlp.py"
+
+
+def test_the_script_reads_its_own_arguments_while_it_loads() -> None:
+    before = list(sys.argv)
+    task = load_task(resolve_script(str(ARGPARSE_SCRIPT), ["--lr", "0.5", "--hidden", "4"]))
+    assert task.metric_name == "accuracy (argparse_mlp.py --lr 0.5 --hidden 4)"
+    assert sys.argv == before  # the caller's own command line is back
+
+
+def test_a_script_that_exits_on_its_arguments_says_where_they_go() -> None:
+    with pytest.raises(TaskError, match=r"exited while loading \(sys.exit\(2\)\).*after --"):
+        load_task(resolve_script(str(ARGPARSE_SCRIPT), ["--no-such-flag"]))
