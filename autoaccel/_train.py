@@ -44,7 +44,8 @@ def train(
     seed: int = 0,
     log: Any = print,
 ) -> TrainResult:
-    """Train ``task`` for ``epochs`` (default: the task's budget) and evaluate it.
+    """Train ``task`` for ``epochs`` and evaluate it: by default as long as the task's real
+    training runs (``Task.run_epochs``), else for ``Task.epochs``.
 
     Without ``config``, the train-stage recommendation saved by ``autoaccel tune`` is used
     (``studies/<study>/recommendation.json``, the study named after the script by default);
@@ -77,7 +78,7 @@ def train(
         f"autoaccel: training with {source}: "
         + ", ".join(f"{k}={v}" for k, v in config.for_stage("train").items())
     )
-    return _train(task, config, hardware, epochs or task.epochs, seed, log)
+    return _train(task, config, hardware, epochs or task.run_epochs or task.epochs, seed, log)
 
 
 def _recommended(

@@ -33,8 +33,9 @@ class Task:
             accuracy or mean loss, not for metrics such as F1 that do not average).
         baseline: the settings the user trains with today (a :class:`Config` or a dict of
             knob values); the first trial of every study, and the yardstick for speedups.
-        epochs: the training budget for accuracy checks, in passes over ``train_data``.
-            Every trial trains this long, so metrics compare like with like.
+        epochs: the trial budget, in passes over the training data: every trial trains
+            this long, so metrics compare like with like. Short is fine, as long as the
+            metric after it tells a good setup from a bad one.
         metric_name: what the metric is called in reports.
         lr_scaling: how the learning rate follows the batch size relative to the baseline
             batch size: ``"sqrt"`` (Adam-style optimizers), ``"linear"`` (SGD) or ``"none"``.
@@ -46,10 +47,11 @@ class Task:
             optimizer step; ``steps`` is the number of steps in the run, which changes with
             the batch size. A decay to zero makes the final metric far less noisy.
         finetune_epochs: training after structural pruning, in passes over ``train_data``.
-        run_epochs: how long your real training runs, in passes over ``train_data``. When
-            given, confirmed candidates are ranked by the time to train that long, one-off
-            costs such as compilation included; otherwise by their steady rate, with the
-            step after which a one-off cost pays back shown beside it.
+        run_epochs: how long your real training runs, in passes over the training data:
+            ``autoaccel.train`` trains this long (``epochs`` when not given). Confirmed
+            candidates are then ranked by the time to train that long, one-off costs such
+            as compilation included; otherwise by their steady rate, with the step after
+            which a one-off cost pays back shown beside it.
         name: the study name used by ``autoaccel.train``; defaults to the script's name.
     """
 
