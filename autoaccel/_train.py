@@ -109,7 +109,7 @@ def _train(
 ) -> TrainResult:
     import torch
 
-    from autoaccel.engine import TrainingRun, check_finite, sample_count, synchronize, use_cores
+    from autoaccel.engine import TrainingRun, check_finite, synchronize, use_cores
 
     use_cores(hardware.usable_cores)
     device = torch.device(hardware.device)
@@ -124,18 +124,19 @@ def _train(
         epoch += 1
         steps = min(run.steps_per_epoch, total - done)
         loss_sum = torch.zeros((), device=device)
-        epoch_start, epoch_samples = time.perf_counter(), 0
+        epoch_start = time.perf_counter()
         for batch in run.batches(steps):
-            inputs, targets = run.prepare(batch)
-            loss_sum = loss_sum + run.step(inputs, targets).float()
-            epoch_samples += sample_count(targets)
+            loss_sum = loss_sum + run.step(batch).float()
         done += steps
+        epoch_samples = steps * run.samples_per_step
         samples += epoch_samples
         check_finite(loss_sum, f"the training loss in epoch {epoch}")  # waits for the device
+        metric = run.end_epoch()  # the task's epoch-end hook, its evaluation timed with the epoch
         epoch_rates.append(epoch_samples / (time.perf_counter() - epoch_start))
+        seen = f", {task.metric_name} {metric:.4f}" if metric is not None else ""
         log(
             f"autoaccel: epoch {epoch}: mean loss {float(loss_sum) / max(steps, 1):.4f}, "
-            f"{epoch_rates[-1]:,.0f} samples/s"
+            f"{epoch_rates[-1]:,.0f} samples/s{seen}"
         )
     synchronize(device)
     seconds = time.perf_counter() - start

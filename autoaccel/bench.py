@@ -59,6 +59,9 @@ def bench(
 
         hardware = probe()
     facts = inspect_script(target)
+    refused = facts.stage_refusal(stage)
+    if refused:
+        raise ConfigError(f"{target.spec}: {refused}.")
     chosen = knobs.config_from_dict(data, source=source, base=facts.baseline)
     reasons = knobs.refusals(chosen, hardware, facts, stage)
     if reasons:

@@ -4,27 +4,39 @@ from __future__ import annotations
 
 import torch
 
-from autoaccel.engine._loop import call_model, eval_loader
+from autoaccel.engine._batches import TaskBatches
+from autoaccel.engine._loop import TrainingRun, call_model, eval_loader
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.task import ScriptTarget, Task
 
+CHECK_BATCH = 2  # samples in the batches that check the task's code
+
 
 def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
-    """Build the model once and run one small eval batch through model, loss and metric.
+    """Build the model once, train it one step on a small batch (the task's loss or its own
+    training step, backward pass and optimizer included), and run a small eval batch
+    through the metric.
 
-    A mistake in the user's code then shows before any trial is spent on it.
+    A mistake in the user's code then shows before any trial is spent on it. The task's own
+    ``evaluate`` runs in the first trial: one pass over its evaluation may be long.
     """
     model = task.model()
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"Task.model() returned a {type(model).__name__}, not a torch.nn.Module")
-    inputs, targets = task.split(next(iter(eval_loader(task, 2))))
-    model.eval()
-    with torch.no_grad():
-        outputs = call_model(model, inputs)
-        float(task.loss(outputs, targets))
-        float(task.metric(outputs, targets))
+    parameters = sum(p.numel() for p in model.parameters())
     baseline = task.baseline
     assert isinstance(baseline, Config)
+    check = TrainingRun(task, Config(batch_size=CHECK_BATCH), torch.device("cpu"), 0, 1, model)
+    check.step(next(check.batches(1)))
+    if task.metric is not None:
+        inputs, targets = task.split(next(iter(eval_loader(task, CHECK_BATCH))))
+        check.model.eval()
+        with torch.no_grad():
+            float(task.metric(call_model(check.model, inputs), targets))
+    if task.train_batches is not None:
+        train_samples = len(TaskBatches(task, baseline.batch_size)) * baseline.batch_size
+    else:
+        train_samples = len(task.train_data)
     return TaskFacts(
         name=task.name or script.name,
         script=str(script.path),
@@ -34,9 +46,10 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         baseline=baseline,
         epochs=task.epochs,
         run_epochs=task.run_epochs,
-        parameters=sum(p.numel() for p in model.parameters()),
+        parameters=parameters,
         has_conv2d=any(isinstance(m, torch.nn.Conv2d) for m in model.modules()),
         has_linear=any(isinstance(m, torch.nn.Linear) for m in model.modules()),
-        train_samples=len(task.train_data),
-        eval_samples=len(task.eval_data),
+        train_samples=train_samples,
+        eval_samples=len(task.eval_data) if task.eval_data is not None else 0,
+        own_batches=task.train_batches is not None,
     )

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from autoaccel import knobs
+from autoaccel.engine._batches import training_batches
+from autoaccel.errors import TaskError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
 
@@ -109,6 +111,8 @@ def synchronize(device: torch.device) -> None:
 def eval_loader(task: Task, batch_size: int) -> Any:
     """The evaluation data in order, read in the trial process: one pass over the data
     costs less than starting worker processes for it."""
+    if task.eval_data is None:
+        raise TaskError("this needs Task.eval_data, and the task has none.")
     return knobs.loader.build(
         task.eval_data,
         Config(batch_size=batch_size),
@@ -121,34 +125,51 @@ def eval_loader(task: Task, batch_size: int) -> Any:
 def evaluate(
     task: Task,
     model: Any,
-    batches: Iterable[Any],
     device: torch.device,
     *,
+    batch_size: int,
     channels_last: bool = False,
     precision: str = "fp32",
 ) -> float:
-    """The sample-weighted mean of ``task.metric`` over ``batches``, under ``precision``."""
+    """The task's metric of ``model`` under ``precision``: its own ``evaluate(model)``, or
+    the sample-weighted mean of ``metric`` over ``eval_data`` in batches of ``batch_size``.
+
+    The model is in eval mode meanwhile, and back in train mode after if it was.
+    """
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
-    total = 0.0
-    count = 0
     try:
-        with torch.inference_mode():
-            for batch in batches:
-                inputs, targets = task.split(batch)
-                inputs = knobs.channels_last.apply_to_inputs(
-                    to_device(inputs, device), channels_last
-                )
-                targets = to_device(targets, device)
-                with knobs.precision.autocast(precision, device.type):
-                    outputs = call_model(model, inputs)
-                n = sample_count(targets)
-                total += float(task.metric(_float32(outputs), targets)) * n
-                count += n
+        if task.evaluate is not None:
+            with torch.no_grad(), knobs.precision.autocast(precision, device.type):
+                return float(task.evaluate(model))
+        return _mean_metric(task, model, device, batch_size, channels_last, precision)
     finally:
         if was_training and hasattr(model, "train"):
             model.train()
+
+
+def _mean_metric(
+    task: Task,
+    model: Any,
+    device: torch.device,
+    batch_size: int,
+    channels_last: bool,
+    precision: str,
+) -> float:
+    assert task.metric is not None
+    total = 0.0
+    count = 0
+    with torch.inference_mode():
+        for batch in eval_loader(task, batch_size):
+            inputs, targets = task.split(batch)
+            inputs = knobs.channels_last.apply_to_inputs(to_device(inputs, device), channels_last)
+            targets = to_device(targets, device)
+            with knobs.precision.autocast(precision, device.type):
+                outputs = call_model(model, inputs)
+            n = sample_count(targets)
+            total += float(task.metric(_float32(outputs), targets)) * n
+            count += n
     return total / max(count, 1)
 
 
@@ -160,10 +181,12 @@ def _float32(outputs: Any) -> Any:
 
 
 class TrainingRun:
-    """A model, optimizer, scaler and loader for one configuration, ready to step.
+    """A model, optimizer, scaler and training batches for one configuration, ready to step.
 
     ``model`` is the plain module (its weights are what gets saved and evaluated);
     ``step_model`` is what the loop calls (compiled when the configuration says so).
+    Every loop trains through :meth:`step`, which also closes each finished epoch
+    (:meth:`end_epoch`), so the task's epoch-end hook runs wherever it trains.
     """
 
     def __init__(
@@ -188,6 +211,7 @@ class TrainingRun:
         placement = knobs.Placement(device, training=True)
         model = task.model() if model is None else model
         self.model = knobs.TRAIN.build_module(model, config, placement)
+        assert task.optimizer is not None
         self.optimizer = task.optimizer(self.model.parameters())
         baseline = task.baseline
         assert isinstance(baseline, Config)
@@ -197,24 +221,18 @@ class TrainingRun:
         )
         self.scaler = knobs.precision.grad_scaler(config.precision, device.type)
         self.step_model = knobs.TRAIN.build_served(self.model, config, placement)
-        # drop_last keeps every step the same shape: compiled graphs and CUDA graphs are
-        # not rebuilt for a ragged last batch, and step times compare.
-        self.loader = knobs.loader.build(
-            task.train_data,
-            config,
-            shuffle=True,
-            seed=seed,
-            collate_fn=task.collate_fn,
-            drop_last=len(task.train_data) >= config.batch_size,
-        )
+        self.loader, self.samples_per_step = training_batches(task, config, seed)
         self.steps_per_epoch = len(self.loader)
         self.total_steps = max(1, math.ceil(epochs * self.steps_per_epoch))
         self.scheduler = (
             task.scheduler(self.optimizer, self.total_steps) if task.scheduler else None
         )
+        self.steps_done = 0
+        self._epochs_closed = 0
+        self._metric: tuple[int, float] | None = None  # (steps_done, metric) when measured
 
     def batches(self, steps: int) -> Iterator[Any]:
-        """Yield ``steps`` collated batches, starting new epochs as needed."""
+        """Yield ``steps`` batches, starting new epochs as needed."""
         done = 0
         while done < steps:
             for batch in self.loader:
@@ -232,32 +250,76 @@ class TrainingRun:
         )
         return inputs, to_device(targets, self.device, non_blocking)
 
-    def step(self, inputs: Any, targets: Any) -> torch.Tensor:
-        """One optimizer step; returns the detached loss (no host sync)."""
+    def step(self, batch: Any) -> torch.Tensor:
+        """One optimizer step on ``batch`` as :meth:`batches` gives it; returns the detached
+        loss (no host sync). An epoch that ended before this step is closed first."""
+        self.end_epoch()
         self.optimizer.zero_grad(set_to_none=True)
-        with knobs.TRAIN.around_call(self.config, self.device.type):
-            outputs = call_model(self.step_model, inputs)
-            loss = self.task.loss(outputs, targets)
+        call = knobs.TRAIN.around_call(self.config, self.device.type)
+        if self.task.training_step is None:
+            assert self.task.loss is not None
+            inputs, targets = self.prepare(batch)
+            with call:
+                loss = self.task.loss(call_model(self.step_model, inputs), targets)
+        else:
+            batch = to_device(batch, self.device, self.config.pin_memory)
+            batch = knobs.TRAIN.prepare_inputs(batch, self.config)
+            with call:
+                loss = _checked_loss(self.task.training_step(self.step_model, batch))
         self.scaler.scale(loss).backward()
+        if self.task.clip_grad_norm is not None:
+            self.scaler.unscale_(self.optimizer)  # clip the true gradients, not scaled ones
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.task.clip_grad_norm)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if self.scheduler is not None:
             self.scheduler.step()
+        self.steps_done += 1
         return loss.detach()
 
+    def end_epoch(self) -> float | None:
+        """Close the epoch the last step finished, if it finished one: with
+        ``Task.on_epoch_end``, measure the metric and hand it to the hook. Returns that
+        metric; None when no epoch just ended or the task has no hook."""
+        finished = self.steps_done // self.steps_per_epoch
+        if finished <= self._epochs_closed:
+            return None
+        self._epochs_closed = finished
+        if self.task.on_epoch_end is None:
+            return None
+        metric = self.evaluate()
+        self.task.on_epoch_end(finished, metric, self.optimizer)
+        return metric
+
     def evaluate(self) -> float:
-        """The metric of the trained weights, in fp32 and uncompiled.
+        """The metric of the trained weights, in fp32 and uncompiled; measured once per
+        state of the weights (an epoch's end and the run's end may be the same).
 
         Every trial is judged the same way, so a metric difference comes from how the model
         was trained, not from how it was evaluated.
         """
-        return evaluate(
-            self.task,
-            self.model,
-            eval_loader(self.task, self.config.batch_size),
-            self.device,
-            channels_last=self.config.channels_last,
+        self.end_epoch()
+        if self._metric is None or self._metric[0] != self.steps_done:
+            value = evaluate(
+                self.task,
+                self.model,
+                self.device,
+                batch_size=self.config.batch_size,
+                channels_last=self.config.channels_last,
+            )
+            self._metric = (self.steps_done, value)
+        return self._metric[1]
+
+
+def _checked_loss(loss: Any) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = (
+            f"a tensor of shape {tuple(loss.shape)}"
+            if isinstance(loss, torch.Tensor)
+            else (f"a {type(loss).__name__}")
         )
+        raise TaskError(f"Task.training_step returned {shape}, not the loss as one number.")
+    return loss
 
 
 def check_finite(total: torch.Tensor, what: str) -> None:

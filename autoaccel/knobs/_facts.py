@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from autoaccel.knobs._config import Config
+from autoaccel.knobs._knob import Stage
 
 
 class TaskFacts(BaseModel):
@@ -23,5 +24,16 @@ class TaskFacts(BaseModel):
     parameters: int
     has_conv2d: bool
     has_linear: bool
-    train_samples: int
-    eval_samples: int
+    train_samples: int  # per pass; for the task's own batches, at the baseline batch size
+    eval_samples: int  # 0: no eval_data (the task evaluates itself)
+    own_batches: bool = False  # the task makes its batches (Task.train_batches)
+
+    def stage_refusal(self, stage: Stage) -> str | None:
+        """Why ``stage`` cannot run for this task, in one sentence, or None."""
+        if stage == "deploy" and not self.eval_samples:
+            return (
+                "the deploy stage serves batches of Task.eval_data and this task has none; "
+                "give it eval_data to tune inference, or tune the train stage alone "
+                "(--stage train)"
+            )
+        return None

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from autoaccel.probe import HardwareProfile
 
 # Deploy feeds the model batches already on the device (a served model receives its
-# inputs), so these are train-stage knobs. All are applied when the loader is built.
+# inputs), so these are train-stage knobs. All are applied when the loader is built, so none
+# applies to a task that makes its own batches (Task.train_batches).
 
 
 class NumWorkers(Knob):
@@ -29,6 +30,8 @@ class NumWorkers(Knob):
     def refusal(
         self, value: int, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
     ) -> str | None:
+        if value and facts is not None and facts.own_batches:
+            return own_batches_refusal(self.name)
         if value > hw.usable_cores:
             return (
                 f"num_workers={value} is more than the {hw.usable_cores} cores this process may use"
@@ -47,6 +50,8 @@ class PinMemory(Knob):
     def refusal(
         self, value: bool, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
     ) -> str | None:
+        if value and facts is not None and facts.own_batches:
+            return own_batches_refusal(self.name)
         if value and hw.device != "cuda":
             return "pin_memory only helps copies to a CUDA GPU"
         return None
@@ -80,6 +85,23 @@ class PrefetchFactor(Knob):
         self, value: int | None, hw: HardwareProfile, facts: TaskFacts | None, stage: Stage
     ) -> str | None:
         return None
+
+
+def own_batches_refusal(name: str) -> str:
+    return (
+        f"{name} sets up the DataLoader autoaccel builds over Task.train_data; this task "
+        "makes its own batches (Task.train_batches)"
+    )
+
+
+def own_batches_refusals(config: Config) -> list[str]:
+    """Why ``config`` cannot train a task that makes its own batches: the DataLoader knobs it
+    sets. (``persistent_workers`` and ``prefetch_factor`` need workers, refused first.)"""
+    return [
+        own_batches_refusal(knob.name)
+        for knob in (NUM_WORKERS, PIN_MEMORY)
+        if getattr(config, knob.name) != knob.field.default
+    ]
 
 
 NUM_WORKERS = NumWorkers()

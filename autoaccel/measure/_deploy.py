@@ -64,8 +64,8 @@ def measure_deploy(
     metric = evaluate(
         task,
         served.model,
-        eval_loader(task, config.batch_size),
         device,
+        batch_size=config.batch_size,
         channels_last=config.channels_last,
         precision=config.precision,
     )
@@ -232,7 +232,7 @@ def _finetune(
     run = TrainingRun(task, baseline, device, seed, task.finetune_epochs, model=model)
     loss_sum = torch.zeros((), device=device)
     for batch in run.batches(run.total_steps):
-        loss_sum = loss_sum + run.step(*run.prepare(batch)).float()
+        loss_sum = loss_sum + run.step(batch).float()
     check_finite(loss_sum, "the loss while fine-tuning the pruned model")
     return clock() - start
 

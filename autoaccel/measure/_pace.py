@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import torch
 
-from autoaccel.engine import TrainingRun, sample_count, synchronize
+from autoaccel.engine import TrainingRun, synchronize
 from autoaccel.knobs import Config
 from autoaccel.measure._result import Pace
 from autoaccel.measure._windows import StepWindows
@@ -53,9 +53,8 @@ def train_pace(
         wait_start = clock()
         batch = next(batches)
         waited = clock() - wait_start
-        inputs, targets = run.prepare(batch)
-        run.step(inputs, targets)
-        return sample_count(targets), waited
+        run.step(batch)
+        return run.samples_per_step, waited
 
     start = clock()
     step()

@@ -62,6 +62,8 @@ def measure_train(
     windows = StepWindows(max(1, (total - warmup) // WINDOWS), lambda: synchronize(device), clock)
 
     flops_per_sample = _train_flops_per_sample(run)
+    if flops_per_sample is None and task.training_step is not None:
+        notes.append("FLOPs are not counted for a task with its own training_step: no MFU")
     loss_sum = torch.zeros((), device=device)
     loss = loss_sum
     batches = run.batches(total)
@@ -71,8 +73,7 @@ def measure_train(
         wait_start = clock()
         batch = next(batches)
         data_wait = clock() - wait_start
-        inputs, targets = run.prepare(batch)
-        loss = run.step(inputs, targets)
+        loss = run.step(batch)
         loss_sum = loss_sum + loss.float()
         if step == 0:
             synchronize(device)
@@ -82,7 +83,7 @@ def measure_train(
             warmup_s = clock() - start
             windows.start()
         elif step >= warmup and windows.add_step(
-            sample_count(targets), data_wait, new_epoch=step % run.steps_per_epoch == 0
+            run.samples_per_step, data_wait, new_epoch=step % run.steps_per_epoch == 0
         ):
             check_finite(loss_sum, f"the training loss by step {step + 1}")
             check_pace(windows.rates, min_throughput)
@@ -94,7 +95,7 @@ def measure_train(
 
     if not windows.timed_steps:
         # Too short to time after warm-up: fall back to the whole run, flagged in notes.
-        samples = total * config.batch_size
+        samples = total * run.samples_per_step
         throughput = Throughput.from_windows([samples / max(train_time_s, 1e-9)])
     else:
         throughput = windows.throughput()
@@ -127,12 +128,16 @@ def measure_train(
 
 
 def _train_flops_per_sample(run: TrainingRun) -> float | None:
-    """Forward plus backward FLOPs per sample, counted on one evaluation batch.
+    """Forward plus backward FLOPs per sample, counted on one evaluation batch; None for a
+    task with its own training step (counting would run it once more, outside training).
 
     An evaluation batch leaves the training loader's shuffling untouched.
     """
+    if run.task.training_step is not None or run.task.eval_data is None:
+        return None
     batch = next(iter(eval_loader(run.task, min(run.config.batch_size, 8))))
     inputs, targets = run.prepare(batch)
+    assert run.task.loss is not None
     flops = count_flops(run.model, inputs, run.task.loss, targets)
     samples = sample_count(targets)
     return flops / samples if flops > 0 and samples else None

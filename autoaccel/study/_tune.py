@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autoaccel.errors import BaselineFailedError, RunFailedError
+from autoaccel.errors import BaselineFailedError, RunFailedError, TaskError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, best_feasible
@@ -106,6 +106,14 @@ def tune(
     stages = ["train", "deploy"] if options.stage == "all" else [options.stage]
     deadline = clock() + options.timeout_s if options.timeout_s else None
     notes: list[str] = []
+    for stage in list(stages):
+        reason = tuning.facts.stage_refusal(stage)
+        if reason and options.stage == stage:
+            raise TaskError(f"{target.spec}: {reason}.")
+        if reason:  # asked for every stage: tune the others, and say why not this one
+            notes.append(f"{stage}: not tuned: {reason}")
+            tuning.progress.note(notes[-1])
+            stages.remove(stage)
     interrupted = False
     for index, stage in enumerate(stages):
         stage_deadline = None

@@ -1,12 +1,15 @@
 """``autoaccel.Task``: what the user's script hands to autoaccel.
 
 autoaccel owns the training loop, so it can apply every knob the same way to any task; the
-task supplies the parts that are the user's own.
+task supplies the parts that are the user's own. A task whose step does not fit
+``loss(model(inputs), targets)`` brings its own step, batches and evaluation instead, and
+the same loop still applies every knob around them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
@@ -21,16 +24,26 @@ if TYPE_CHECKING:
 class Task:
     """A training job autoaccel can measure and tune.
 
+    The simple way names a dataset, a loss and a metric, and autoaccel does the rest. Your
+    own loop (a hidden state carried across batches, several losses, a metric such as
+    perplexity or F1 that does not average per batch) keeps its step, batches and
+    evaluation and gives those instead (``training_step``, ``train_batches``,
+    ``evaluate``, ``on_epoch_end``): each replaces its simple counterpart, and autoaccel
+    still applies every knob around them. Exactly one of each pair is given: ``train_data``
+    or ``train_batches``; ``loss`` or ``training_step``; ``metric`` or ``evaluate``.
+
     Args:
         model: builds a fresh model (no arguments); called once per trial.
-        train_data: a map-style dataset (``len`` and ``__getitem__``) of training samples.
-        eval_data: a map-style dataset the metric is computed on.
+        train_data: a map-style dataset (``len`` and ``__getitem__``) of training samples;
+            autoaccel batches it with the DataLoader knobs.
+        eval_data: a map-style dataset the metric is computed on; the deploy stage serves
+            its batches. Optional with ``evaluate`` (the deploy stage then does not run).
         loss: ``loss(outputs, targets) -> scalar tensor``.
         optimizer: ``optimizer(parameters) -> torch.optim.Optimizer``, with the learning
             rate meant for the baseline batch size; see ``lr_scaling``.
         metric: ``metric(outputs, targets) -> float`` for one batch, higher is better;
             autoaccel reports its sample-weighted mean over ``eval_data`` (fine for
-            accuracy or mean loss, not for metrics such as F1 that do not average).
+            accuracy or mean loss; give ``evaluate`` for metrics that do not average).
         baseline: the settings the user trains with today (a :class:`Config` or a dict of
             knob values); the first trial of every study, and the yardstick for speedups.
         epochs: the trial budget, in passes over the training data: every trial trains
@@ -46,6 +59,31 @@ class Task:
         scheduler: ``scheduler(optimizer, steps) -> LRScheduler``, stepped after every
             optimizer step; ``steps`` is the number of steps in the run, which changes with
             the batch size. A decay to zero makes the final metric far less noisy.
+        train_batches: ``train_batches(batch_size) -> iterable of batches``, your own
+            batches in your own order (sequential text for a model that carries its hidden
+            state), made for the batch size being measured; called at the start of every
+            pass. Each batch counts as ``batch_size`` samples, and every pass makes as many
+            batches as the first (its ``len``, or counted once). The DataLoader knobs do
+            not apply to such batches and are refused.
+        training_step: ``training_step(model, batch) -> loss``, your forward pass and loss
+            (several losses summed, a hidden state kept in your own code), in place of
+            ``loss``. It gets the model as configured (compiled when asked) and the batch
+            on the device (4-D inputs in channels-last when asked), and runs under the
+            configured autocast; autoaccel then zeroes the gradients, does the backward
+            pass (loss-scaled for fp16), clips, and steps the optimizer and scheduler.
+            Call no ``backward`` or ``step`` of your own.
+        clip_grad_norm: clip the gradients to this total norm before every optimizer step,
+            after loss scaling is undone.
+        evaluate: ``evaluate(model) -> float``, higher is better, over your own evaluation
+            loop (perplexity turned higher-is-better, F1, BLEU), in place of ``metric``.
+            It gets the trained model in eval mode, in fp32, under ``torch.no_grad``; move
+            your data to the model's device (``next(model.parameters()).device``).
+        on_epoch_end: ``on_epoch_end(epoch, metric, optimizer)``, called after every whole
+            pass over the training data (counted from 1) with the metric measured then (by
+            ``evaluate``, or ``metric`` over ``eval_data``): lower the learning rate on a
+            plateau, log, keep your best weights. A ``scheduler`` stepped every step may
+            overwrite a learning rate it changes. Its evaluation is part of training, and
+            timed as part of it.
         finetune_epochs: training after structural pruning, in passes over ``train_data``.
         run_epochs: how long your real training runs, in passes over the training data:
             ``autoaccel.train`` trains this long (``epochs`` when not given). Confirmed
@@ -56,11 +94,11 @@ class Task:
     """
 
     model: Callable[[], torch.nn.Module]
-    train_data: Any
-    eval_data: Any
-    loss: Callable[[Any, Any], torch.Tensor]
-    optimizer: Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
-    metric: Callable[[Any, Any], SupportsFloat]
+    train_data: Any = None
+    eval_data: Any = None
+    loss: Callable[[Any, Any], torch.Tensor] | None = None
+    optimizer: Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer] | None = None
+    metric: Callable[[Any, Any], SupportsFloat] | None = None
     baseline: Config | dict[str, Any] = dataclasses.field(default_factory=Config)
     epochs: float = 1.0
     metric_name: str = "accuracy"
@@ -70,20 +108,40 @@ class Task:
     scheduler: (
         Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler] | None
     ) = None
+    train_batches: Callable[[int], Iterable[Any]] | None = None
+    training_step: Callable[[Any, Any], torch.Tensor] | None = None
+    clip_grad_norm: float | None = None
+    evaluate: Callable[[Any], SupportsFloat] | None = None
+    on_epoch_end: Callable[[int, float, torch.optim.Optimizer], object] | None = None
     finetune_epochs: float = 0.25
     run_epochs: float | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
-        for field in ("model", "loss", "optimizer", "metric"):
+        for field in ("model", "optimizer"):
             if not callable(getattr(self, field)):
                 raise TaskError(f"Task.{field} must be callable, got {getattr(self, field)!r}.")
-        for field in ("split_batch", "collate_fn", "scheduler"):
+        for field in (
+            "loss",
+            "metric",
+            "split_batch",
+            "collate_fn",
+            "scheduler",
+            "train_batches",
+            "training_step",
+            "evaluate",
+            "on_epoch_end",
+        ):
             value = getattr(self, field)
             if value is not None and not callable(value):
                 raise TaskError(f"Task.{field} must be callable or None, got {value!r}.")
+        _one_of(self, "train_data", "train_batches", "the training data")
+        _one_of(self, "loss", "training_step", "the loss")
+        _one_of(self, "metric", "evaluate", "the metric")
         for field in ("train_data", "eval_data"):
             data = getattr(self, field)
+            if data is None:
+                continue
             if not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
                 raise TaskError(
                     f"Task.{field} must be a map-style dataset (with __len__ and "
@@ -91,10 +149,25 @@ class Task:
                 )
             if len(data) == 0:
                 raise TaskError(f"Task.{field} is empty.")
+        if self.metric is not None and self.eval_data is None:
+            raise TaskError("Task.metric is averaged over Task.eval_data: give eval_data too.")
+        if self.collate_fn is not None and self.train_data is None and self.eval_data is None:
+            raise TaskError(
+                "Task.collate_fn is passed to the DataLoaders over train_data and eval_data, "
+                "and this task has neither: leave it out, or collate in train_batches."
+            )
         if not self.epochs > 0:
             raise TaskError(f"Task.epochs must be > 0, got {self.epochs!r}.")
         if self.run_epochs is not None and not self.run_epochs > 0:
             raise TaskError(f"Task.run_epochs must be > 0, got {self.run_epochs!r}.")
+        if self.clip_grad_norm is not None and not (
+            isinstance(self.clip_grad_norm, (int, float))
+            and math.isfinite(self.clip_grad_norm)
+            and self.clip_grad_norm > 0
+        ):
+            raise TaskError(
+                f"Task.clip_grad_norm must be a number > 0, got {self.clip_grad_norm!r}."
+            )
         if not self.finetune_epochs >= 0:
             raise TaskError(f"Task.finetune_epochs must be >= 0, got {self.finetune_epochs!r}.")
         if self.lr_scaling not in batch_size.LR_SCALING_RULES:
@@ -122,3 +195,12 @@ class Task:
             "a batch is not an (inputs, targets) pair; give the Task a split_batch "
             "function that returns (inputs, targets) for your batches."
         )
+
+
+def _one_of(task: Task, simple: str, own: str, what: str) -> None:
+    """Exactly one of the simple field and the own-loop field that replaces it is given."""
+    given = [name for name in (simple, own) if getattr(task, name) is not None]
+    if len(given) == 2:
+        raise TaskError(f"Task.{simple} and Task.{own} both give {what}: keep one.")
+    if not given:
+        raise TaskError(f"Task needs {what}: give Task.{simple}, or Task.{own} for your own.")

@@ -65,7 +65,7 @@ def test_precision_sets_the_compute_dtype(tiny, precision, dtype) -> None:
     training = run(tiny, precision=precision)
     seen = []
     training.model[0].register_forward_hook(lambda _m, _in, out: seen.append(out.dtype))
-    training.step(*training.prepare(next(training.batches(1))))
+    training.step(next(training.batches(1)))
     assert seen == [dtype]
 
 

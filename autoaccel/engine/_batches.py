@@ -1,0 +1,66 @@
+"""The training batches of one run: a DataLoader over ``Task.train_data`` with every loader
+knob applied, or the batches the task makes itself (``Task.train_batches``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from autoaccel import knobs
+from autoaccel.errors import ConfigError, TaskError
+from autoaccel.knobs import Config
+from autoaccel.task import Task
+
+
+class TaskBatches:
+    """The task's own batches for one batch size, iterated like a DataLoader: every pass
+    calls ``train_batches(batch_size)`` again, and ``len`` is the batches in a pass."""
+
+    def __init__(self, task: Task, batch_size: int) -> None:
+        assert task.train_batches is not None
+        self._make = task.train_batches
+        self.batch_size = batch_size
+        first = self._pass()
+        # A generator has no length: count one pass of it.
+        self._length = len(first) if hasattr(first, "__len__") else sum(1 for _ in first)
+        if self._length == 0:
+            raise TaskError(f"Task.train_batches({batch_size}) made no batches.")
+
+    def _pass(self) -> Iterable[Any]:
+        batches = self._make(self.batch_size)
+        if not isinstance(batches, Iterable):
+            raise TaskError(
+                f"Task.train_batches({self.batch_size}) returned a {type(batches).__name__}, "
+                "not an iterable of batches."
+            )
+        return batches
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._pass())
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def training_batches(task: Task, config: Config, seed: int) -> tuple[Any, int]:
+    """The batches to train on under ``config``, and how many samples each step counts.
+
+    A DataLoader keeps every step the same shape (``drop_last``: compiled graphs and CUDA
+    graphs are not rebuilt for a ragged last batch, and step times compare), so each of its
+    batches holds ``batch_size`` samples, or the whole dataset when it is smaller.
+    """
+    if task.train_batches is not None:
+        refused = knobs.loader.own_batches_refusals(config)
+        if refused:
+            raise ConfigError(f"this configuration cannot train the task: {'; '.join(refused)}.")
+        return TaskBatches(task, config.batch_size), config.batch_size
+    samples = len(task.train_data)
+    loader = knobs.loader.build(
+        task.train_data,
+        config,
+        shuffle=True,
+        seed=seed,
+        collate_fn=task.collate_fn,
+        drop_last=samples >= config.batch_size,
+    )
+    return loader, min(config.batch_size, samples)
