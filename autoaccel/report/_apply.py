@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ def how_to_apply(
     baseline: dict[str, Any],
     studies_dir: Path,
     task_name: str | None = None,
+    script_args: Sequence[str] = (),
 ) -> HowToApply:
     config = rec.config.for_stage(rec.stage)
     changed = {k: v for k, v in config.items() if baseline.get(k) != v}
@@ -50,10 +52,13 @@ def how_to_apply(
             "from there, or run autoaccel tune again with the same --study and --storage, "
             "which rewrites it"
         )
+    # The commands give the script the arguments its trials had, after -- for autoaccel's.
+    given = f" {shlex.join(script_args)}" if script_args else ""
+    passed = f" --{given}" if script_args else ""
     if rec.stage == "train":
-        commands, code = _train(config, study, script, path, task_name)
+        commands, code = _train(config, study, script, path, task_name, given, passed)
     else:
-        commands, code = _deploy(rec.config, changed, script, path)
+        commands, code = _deploy(rec.config, changed, script, path, passed)
     return HowToApply(
         config=config,
         changed=changed,
@@ -71,7 +76,13 @@ def _config_argument(config: dict[str, Any], path: Path | None) -> str:
 
 
 def _train(
-    config: dict[str, Any], study: str, script: str, path: Path | None, task_name: str | None
+    config: dict[str, Any],
+    study: str,
+    script: str,
+    path: Path | None,
+    task_name: str | None,
+    given: str,
+    passed: str,
 ) -> tuple[list[tuple[str, str]], str]:
     # autoaccel.train finds the study by the script's name unless told otherwise.
     default_study = Path(script).stem
@@ -82,13 +93,14 @@ def _train(
     if path is not None:
         commands.append(
             (
-                f"python {shlex.quote(script)}",
+                f"python {shlex.quote(script)}{given}",
                 f"trains for real: {train_call} in the script reads {path}",
             )
         )
     commands.append(
         (
-            f"autoaccel bench {shlex.quote(script)} --config {_config_argument(config, path)}",
+            f"autoaccel bench {shlex.quote(script)} --config {_config_argument(config, path)}"
+            f"{passed}",
             "measures the recommended training setup once more",
         )
     )
@@ -113,12 +125,12 @@ def _train(
 
 
 def _deploy(
-    config: Config, changed: dict[str, Any], script: str, path: Path | None
+    config: Config, changed: dict[str, Any], script: str, path: Path | None, passed: str
 ) -> tuple[list[tuple[str, str]], str]:
     values = _config_argument(config.for_stage("deploy"), path)
     commands = [
         (
-            f"autoaccel bench {shlex.quote(script)} --stage deploy --config {values}",
+            f"autoaccel bench {shlex.quote(script)} --stage deploy --config {values}{passed}",
             "trains the model, then measures the recommended inference setup on it",
         )
     ]

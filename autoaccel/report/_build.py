@@ -163,7 +163,15 @@ def _stage_report(
             else None
         ),
         apply=(
-            how_to_apply(rec, stored.name, script, baseline_config, studies_dir, stored.task.name)
+            how_to_apply(
+                rec,
+                stored.name,
+                script,
+                baseline_config,
+                studies_dir,
+                stored.task.name,
+                stored.task.script_args,
+            )
             if rec is not None
             else None
         ),

@@ -4,12 +4,16 @@ every trial process as ``sys.argv[1:]``, stays with the study, and is shown."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fakes import FakeRunner, cpu_host, task_facts
 from script_runs import SCRIPTS, run_on_its_own, run_tune, storage
 
 from autoaccel.errors import StudyError
+from autoaccel.knobs import Config
+from autoaccel.recommend import StageRecommendation
+from autoaccel.report._apply import how_to_apply
 from autoaccel.study import TuneOptions, load_stages, open_storage, tune
 
 ARGS = ("--lr", "0.05", "--hidden", "12")
@@ -93,3 +97,17 @@ def test_a_resume_with_other_arguments_is_refused_before_any_trial(tmp_path) -> 
         inspect=inspect,
     )
     assert again.specs and {spec.script_args for spec in again.specs} == {ARGS}
+
+
+@pytest.mark.parametrize(
+    ("stage", "command"),
+    [
+        ("train", "python train.py --data 'my corpus'"),
+        ("train", "autoaccel bench train.py --config studies/x/recommendation.json -- --data"),
+        ("deploy", "--stage deploy --config studies/x/recommendation.json -- --data 'my corpus'"),
+    ],
+)
+def test_the_reports_commands_give_the_script_its_arguments(stage, command) -> None:
+    rec = StageRecommendation.model_construct(stage=stage, config=Config())
+    how = how_to_apply(rec, "x", "train.py", {}, Path("studies"), None, ["--data", "my corpus"])
+    assert any(command in line for line, _ in how.commands)
