@@ -81,9 +81,9 @@ class Task:
         on_epoch_end: ``on_epoch_end(epoch, metric, optimizer)``, called after every whole
             pass over the training data (counted from 1) with the metric measured then (by
             ``evaluate``, or ``metric`` over ``eval_data``): lower the learning rate on a
-            plateau, log, keep your best weights. A ``scheduler`` stepped every step may
-            overwrite a learning rate it changes. Its evaluation is part of training, and
-            timed as part of it.
+            plateau, log, reset state. A ``scheduler`` stepped every step may overwrite a
+            learning rate it changes. Its evaluation is part of training, and timed as part
+            of it.
         finetune_epochs: training after structural pruning, in passes over ``train_data``.
         run_epochs: how long your real training runs, in passes over the training data:
             ``autoaccel.train`` trains this long (``epochs`` when not given). Confirmed
