@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import torch
 
-from autoaccel.engine._batches import TaskBatches
 from autoaccel.engine._loop import TrainingRun, call_model, eval_loader
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.task import ScriptTarget, Task
 
-CHECK_BATCH = 2  # samples in the batches that check the task's code
+CHECK_BATCH = 2  # samples in the batches that check the task's code (from its datasets)
 
 
 def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
-    """Build the model once, train it one step on a small batch (the task's loss or its own
-    training step, backward pass and optimizer included), and run a small eval batch
-    through the metric.
+    """Build the model once, train it one step (the task's loss or its own training step,
+    backward pass and optimizer included) on a small batch of its dataset or on its own
+    first batch, and run a small eval batch through the metric.
 
     A mistake in the user's code then shows before any trial is spent on it. The task's own
     ``evaluate`` runs in the first trial: one pass over its evaluation may be long.
@@ -26,17 +25,17 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
     parameters = sum(p.numel() for p in model.parameters())
     baseline = task.baseline
     assert isinstance(baseline, Config)
-    check = TrainingRun(task, Config(batch_size=CHECK_BATCH), torch.device("cpu"), 0, 1, model)
+    # The task's own batches are made for the baseline batch size: one pass is counted once.
+    own = task.train_batches is not None
+    size = baseline.batch_size if own else CHECK_BATCH
+    check = TrainingRun(task, Config(batch_size=size), torch.device("cpu"), 0, 1, model)
     check.step(next(check.batches(1)))
     if task.metric is not None:
         inputs, targets = task.split(next(iter(eval_loader(task, CHECK_BATCH))))
         check.model.eval()
         with torch.no_grad():
             float(task.metric(call_model(check.model, inputs), targets))
-    if task.train_batches is not None:
-        train_samples = len(TaskBatches(task, baseline.batch_size)) * baseline.batch_size
-    else:
-        train_samples = len(task.train_data)
+    train_samples = check.steps_per_epoch * size if own else len(task.train_data)
     return TaskFacts(
         name=task.name or script.name,
         script=str(script.path),
@@ -51,5 +50,5 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         has_linear=any(isinstance(m, torch.nn.Linear) for m in model.modules()),
         train_samples=train_samples,
         eval_samples=len(task.eval_data) if task.eval_data is not None else 0,
-        own_batches=task.train_batches is not None,
+        own_batches=own,
     )
