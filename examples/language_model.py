@@ -137,7 +137,7 @@ task = autoaccel.Task(
     on_epoch_end=on_epoch_end,
     baseline={"batch_size": args.batch_size},
     lr_scaling="none",  # plain SGD with clipping: the same rate at any batch size
-    epochs=1,  # the trial budget
+    epochs=2,  # the trial budget
     run_epochs=args.epochs,  # the real run
 )
 
