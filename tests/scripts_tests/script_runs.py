@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autoaccel.recommend import TrialRecord
+from autoaccel.study import StageStudy, load_stages, open_storage
+
 SCRIPTS = Path(__file__).parent / "scripts"
 SPACE = Path(__file__).parent / "train_space.yaml"
 TUNE_TIMEOUT_S = 240  # generous: CI machines are shared and slow
@@ -48,3 +51,18 @@ def run_on_its_own(root: Path, script: str, *args: str) -> subprocess.CompletedP
 
 def storage(root: Path) -> str:
     return f"sqlite:///{root}/studies/autoaccel.db"
+
+
+def tuned_stage(root: Path, study: str) -> tuple[StageStudy, list[TrialRecord]]:
+    """The train stage ``run_tune`` left, and its trials that measured something.
+
+    Each of its three trials ran the script to the end, or was stopped early as too slow (a
+    busy machine does that); none failed in the script. The baseline always runs to the end.
+    """
+    (stage,) = load_stages(open_storage(storage(root)), study).values()
+    records = [r for r in stage.records() if r.repeat_of is None]
+    assert len(records) >= 3
+    assert {r.outcome for r in records} <= {"ok", "pruned"}, [r.reason for r in records]
+    measured = [r for r in records if r.measurement is not None]
+    assert measured and measured[0].role == "baseline"
+    return stage, measured

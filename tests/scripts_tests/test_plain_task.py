@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from script_runs import run_on_its_own, run_tune, storage
-
-from autoaccel.study import load_stages, open_storage
+from script_runs import run_on_its_own, run_tune, tuned_stage
 
 
 @pytest.mark.slow
@@ -13,10 +11,8 @@ def test_tune_measures_it(tmp_path) -> None:
     tuned = run_tune(tmp_path, "plain_task.py")
     assert tuned.returncode == 0, tuned.stdout + tuned.stderr
     assert (tmp_path / "studies" / "plain_task" / "recommendation.json").exists()
-    (stage,) = load_stages(open_storage(storage(tmp_path)), "plain_task").values()
+    stage, measured = tuned_stage(tmp_path, "plain_task")
     assert (stage.task.run_epochs, stage.task.epochs) == (3, 1)
-    measured = [r for r in stage.records() if r.measurement is not None]
-    assert len(measured) == 3
     assert all(r.measurement.flops_per_sample for r in measured)  # its FLOPs are counted
 
 

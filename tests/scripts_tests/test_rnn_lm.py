@@ -9,11 +9,10 @@ import difflib
 
 import pytest
 import torch
-from script_runs import SCRIPTS, run_on_its_own, run_tune, storage
+from script_runs import SCRIPTS, run_on_its_own, run_tune, storage, tuned_stage
 
 from autoaccel.engine import TrainingRun
 from autoaccel.knobs import Config
-from autoaccel.study import load_stages, open_storage
 from autoaccel.task import load_task, resolve_script
 
 SMALL = ("--tokens", "8000")
@@ -92,10 +91,9 @@ def test_a_validation_plateau_divides_the_learning_rate_by_4(perplexities, lr_af
 def test_tune_measures_it_and_refuses_what_cannot_apply(tmp_path, run_cli) -> None:
     tuned = run_tune(tmp_path, "rnn_lm.py", script_args=SMALL)
     assert tuned.returncode == 0, tuned.stdout + tuned.stderr
-    (stage,) = load_stages(open_storage(storage(tmp_path)), "rnn_lm").values()
+    stage, (baseline, *_) = tuned_stage(tmp_path, "rnn_lm")
     assert stage.task.own_batches and stage.task.train_samples > 0
-    baseline = stage.records()[0]
-    assert baseline.ok and baseline.measurement.metric_name == "negative perplexity"
+    assert baseline.measurement.metric_name == "negative perplexity"
     assert 1.0 < -baseline.measurement.metric < 24  # a perplexity, below the vocabulary's
     assert baseline.measurement.data_wait_share is not None
     report = run_cli("report", "rnn_lm", "--storage", storage(tmp_path)).stdout
