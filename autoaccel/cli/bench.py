@@ -35,7 +35,7 @@ def bench_command(
         Literal["train", "deploy"], typer.Option(help="train, or deploy (inference).")
     ] = "train",
     timeout: Annotated[
-        float, typer.Option(help="Seconds before the trial is stopped.", min=1)
+        float, typer.Option(help="Seconds before the trial is stopped.")
     ] = defaults.TRIAL_TIMEOUT_S,
     json_output: JsonOption = False,
 ) -> None:
@@ -46,7 +46,7 @@ def bench_command(
         script,
         config=config,
         stage=_stage(stage),
-        timeout_s=timeout,
+        timeout_s=_timeout(timeout),
         script_args=tuple(script_args or ()),
     )
     if json_output:
@@ -88,3 +88,14 @@ def _stage(value: str) -> Stage:
         if stage == value:
             return stage
     raise ConfigError(f"--stage must be train or deploy, got {value!r}.")
+
+
+def _timeout(seconds: float) -> float:
+    import math
+
+    from autoaccel.errors import ConfigError
+
+    # nan and inf would leave the trial without a limit.
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"--timeout must be a positive number of seconds, got {seconds}.")
+    return seconds

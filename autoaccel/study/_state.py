@@ -53,22 +53,22 @@ class TuneOptions:
             raise ConfigError(f"--stage must be train, deploy or all, got {self.stage!r}.")
         if self.trials < 1:
             raise ConfigError(f"--trials must be at least 1, got {self.trials}.")
-        if self.timeout_s is not None and not self.timeout_s > 0:
-            raise ConfigError(
-                f"--timeout must be a positive number of seconds, got {self.timeout_s}."
-            )
-        if self.trial_timeout_s <= 0:
-            raise ConfigError("--trial-timeout must be a positive number of seconds.")
+        # nan compares false with everything and inf never comes: both would disable a limit.
+        for flag, value, unit in (
+            ("--timeout", self.timeout_s, " of seconds"),
+            ("--trial-timeout", self.trial_timeout_s, " of seconds"),
+            ("--run-epochs", self.run_epochs, ""),
+        ):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{flag} must be a positive number{unit}, got {value}.")
         if self.max_metric_drop is not None and not (
             math.isfinite(self.max_metric_drop) and self.max_metric_drop >= 0
         ):
             raise ConfigError(
                 f"--max-metric-drop must be a number >= 0, got {self.max_metric_drop}."
             )
-        if self.run_epochs is not None and not (
-            math.isfinite(self.run_epochs) and self.run_epochs > 0
-        ):
-            raise ConfigError(f"--run-epochs must be a positive number, got {self.run_epochs}.")
+        if not 0 <= self.seed < 2**32:  # numpy's seeds: every trial sets one
+            raise ConfigError(f"--seed must be between 0 and {2**32 - 1}, got {self.seed}.")
         if not 0 <= self.confirm <= MAX_CONFIRM:
             raise ConfigError(
                 f"--confirm must be between 0 and {MAX_CONFIRM} candidates, got {self.confirm}."

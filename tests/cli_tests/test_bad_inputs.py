@@ -1,0 +1,114 @@
+"""Every bad input to the command line, one row each: exit code 2, exactly one ``Error:``
+line on stderr, no traceback, no password from a URL, and the stored study unchanged.
+
+Each row runs the real command in a folder holding a stored study of
+tests/fixtures/tasks/tiny.py under the default storage (``studies/autoaccel.db``, with
+``studies/tiny/recommendation.json``), made once with a fake trial runner. Rows fail
+before any trial runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from fakes import TINY, tune_with_fakes
+
+from autoaccel.study import TuneOptions
+
+FOLDER = None  # a value of Bad.files: make a folder there
+BINARY = bytes(range(256)) * 4  # not UTF-8, not YAML, not JSON
+
+
+@dataclasses.dataclass(frozen=True)
+class Bad:
+    args: tuple[str, ...]  # after `autoaccel`
+    says: str  # in the error
+    files: dict[str, str | bytes | None]  # written in the folder first
+    secret: str | None  # in the arguments, never in the output
+
+
+def bad(
+    id: str,
+    *args: str,
+    says: str,
+    files: dict[str, str | bytes | None] | None = None,
+    secret: str | None = None,
+):
+    return pytest.param(Bad(args, says, files or {}, secret), id=id)
+
+
+def tune(*args: str) -> tuple[str, ...]:
+    return ("tune", str(TINY), "--stage", "train", *args)
+
+
+ROWS = [
+    *(
+        bad(f"{flag}={value}", *tune(flag, value), says=f"{flag} must be a positive number")
+        for flag in ("--trial-timeout", "--timeout", "--run-epochs")
+        for value in ("nan", "inf", "-inf", "-1", "0")
+    ),
+    *(
+        bad(f"--max-metric-drop={value}", *tune("--max-metric-drop", value), says="a number >= 0")
+        for value in ("nan", "inf", "-1")
+    ),
+    *(
+        bad(f"--seed={value}", *tune("--seed", value), says="--seed must be between 0 and")
+        for value in ("-1", str(2**32), str(2**40))
+    ),
+    *(
+        bad(
+            f"bench --timeout={value}",
+            *("bench", str(TINY), "--timeout", value),
+            says="--timeout must be a positive number of seconds",
+        )
+        for value in ("nan", "inf", "-inf", "-1", "0")
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> Path:
+    """A studies folder holding a study of tiny.py, stored with a fake trial runner."""
+    studies = tmp_path_factory.mktemp("stored") / "studies"
+    options = TuneOptions(
+        storage=f"sqlite:///{studies}/autoaccel.db", stage="train", trials=3, studies_dir=studies
+    )
+    tune_with_fakes(options)
+    return studies
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("bad", ROWS)
+def test_bad_input(bad: Bad, stored, run_cli, tmp_path, monkeypatch) -> None:
+    shutil.copytree(stored, tmp_path / "studies")
+    for name, content in bad.files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is FOLDER:
+            path.mkdir()
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    monkeypatch.chdir(tmp_path)
+    before = digests(tmp_path / "studies")
+    result = run_cli(*bad.args)
+    output = result.stdout + result.stderr
+    assert result.exit_code == 2, output
+    assert sum(line.startswith("Error:") for line in result.stderr.splitlines()) == 1, output
+    assert bad.says in result.stderr, output
+    assert "Traceback" not in output
+    assert digests(tmp_path / "studies") == before
+    if bad.secret is not None:
+        assert bad.secret not in output
