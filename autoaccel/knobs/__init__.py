@@ -23,9 +23,10 @@ from autoaccel.knobs._config import (
     STAGE_KNOBS,
     TRAIN_KNOBS,
     Config,
+    check_values,
     config_from_dict,
-    describe_validation_error,
     read_json_argument,
+    value_problem,
 )
 from autoaccel.knobs._facts import TaskFacts
 from autoaccel.knobs._knob import Knob, Stage
@@ -53,10 +54,10 @@ __all__ = [
     "TaskFacts",
     "batch_size",
     "channels_last",
+    "check_values",
     "choice_refusal",
     "compile",
     "config_from_dict",
-    "describe_validation_error",
     "knob",
     "loader",
     "precision",
@@ -64,6 +65,7 @@ __all__ = [
     "quantization",
     "read_json_argument",
     "refusals",
+    "value_problem",
 ]
 
 _BY_NAME = {each.name: each for each in KNOBS}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, ValidationError, create_model, model_validator
+from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model, model_validator
 
 from autoaccel.errors import ConfigError
 from autoaccel.knobs._knob import Stage
@@ -76,24 +77,58 @@ def read_json_argument(text_or_path: str, flag: str = "--config") -> tuple[dict[
     return data, source
 
 
+def check_values(data: dict[Any, object], *, source: str) -> None:
+    """Each knob in ``data`` exists and its value fits the knob on its own; whether the
+    knobs go together is left to the whole configuration. Needs no task, so a typo fails
+    before a script is loaded."""
+    problems = []
+    for name, value in data.items():
+        problem = value_problem(name, value)
+        if problem is not None:
+            got = "" if name not in Config.model_fields else f" (got {value!r})"
+            problems.append(f"{name}: {problem}{got}")
+    if problems:
+        raise ConfigError(f"{source}: {'; '.join(problems)}")
+
+
+def value_problem(name: Any, value: object) -> str | None:
+    """Why ``value`` cannot be knob ``name``'s value, or None.
+
+    Types are strict: YAML and JSON give true and "64" as readily as 64, and neither is a
+    batch size; an int is a float, as JSON writes 0 for 0.0.
+    """
+    if name not in Config.model_fields:
+        return f"unknown knob; known knobs: {', '.join(Config.model_fields)}"
+    try:
+        _value_type(name).validate_python(value, strict=True)
+    except ValidationError as error:
+        return "; ".join(dict.fromkeys(item["msg"] for item in error.errors()))
+    return None
+
+
+@functools.cache
+def _value_type(name: str) -> TypeAdapter[Any]:
+    field = Config.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, field])
+
+
 def config_from_dict(data: dict[str, object], *, source: str, base: Config | None = None) -> Config:
     """Validate ``data`` as a configuration; errors name the knob and what is allowed."""
+    check_values(data, source=source)
     merged = {**(base or Config()).model_dump(), **data}
     try:
         return Config.model_validate(merged)
     except ValidationError as error:
-        raise ConfigError(f"{source}: {describe_validation_error(error)}") from None
+        raise ConfigError(f"{source}: {_describe(error)}") from None
 
 
-def describe_validation_error(error: ValidationError) -> str:
+def _describe(error: ValidationError) -> str:
     """One readable line per problem: ``knob: what is wrong (got value)``."""
     lines = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "config"
         message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = f"unknown knob; known knobs: {', '.join(Config.model_fields)}"
-        elif "input" in item and item["type"] != "value_error":
+        if "input" in item and item["type"] != "value_error":
             message = f"{message} (got {item['input']!r})"
         lines.append(f"{where}: {message}")
     return "; ".join(lines)

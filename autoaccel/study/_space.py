@@ -10,16 +10,18 @@ from __future__ import annotations
 import dataclasses
 import importlib.resources
 import itertools
+import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
 
 from autoaccel import knobs
 from autoaccel.errors import SearchSpaceError
 from autoaccel.knobs import STAGE_KNOBS, Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
+
+MAX_RANGE_VALUES = 100  # in one {low, high, step} range
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,12 +123,18 @@ def load_space(path: Path, stage: Stage) -> SearchSpace:
     ``deploy:``). Errors name the file, the knob and what is allowed.
     """
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SearchSpaceError(
             f"{path}: no such search-space file. The defaults are in search_spaces/ "
             "(train.yaml, deploy.yaml); copy one to start."
         ) from None
+    except IsADirectoryError:
+        raise SearchSpaceError(f"{path} is a folder; pass a search-space .yaml file.") from None
+    except UnicodeDecodeError:
+        raise SearchSpaceError(f"{path} is not text; pass a search-space .yaml file.") from None
+    except OSError as error:
+        raise SearchSpaceError(f"cannot read {path}: {error.strerror}.") from None
     except yaml.YAMLError as error:
         raise SearchSpaceError(f"{path} is not valid YAML: {error}") from None
     if not isinstance(data, dict) or not data:
@@ -166,27 +174,45 @@ def _validate(data: dict[str, Any], stage: Stage, source: str) -> SearchSpace:
 def _check_choice(name: str, choice: Any, where: str) -> None:
     if name == "compile" and choice is False:
         raise SearchSpaceError(f'{where}: YAML read off as false; write "off" in quotes.')
-    # The knob's own field alone: a choice that needs another knob is checked as if it were set.
-    knob = knobs.knob(name)
-    try:
-        TypeAdapter(Annotated[knob.values, knob.field]).validate_python(choice)
-    except ValidationError as error:
-        detail = knobs.describe_validation_error(error).split(": ", 1)[-1]
-        raise SearchSpaceError(f"{where}: {choice!r} is not allowed: {detail}.") from None
+    # The knob on its own: a choice that needs another knob is checked as if it were set.
+    problem = knobs.value_problem(name, choice)
+    if problem is not None:
+        raise SearchSpaceError(f"{where}: {choice!r} is not allowed: {problem}.")
 
 
 def _range(value: dict[str, Any], where: str) -> FloatRange:
-    try:
-        span = FloatRange(float(value["low"]), float(value["high"]), float(value["step"]))
-    except (KeyError, TypeError, ValueError):
-        raise SearchSpaceError(
-            f"{where}: a range needs numbers low, high and step, got {value!r}."
-        ) from None
     if set(value) - {"low", "high", "step"}:
         raise SearchSpaceError(f"{where}: a range takes only low, high and step.")
+    for text in value.values():
+        if isinstance(text, str) and _is_number(_float_or_none(text)):
+            raise SearchSpaceError(
+                f"{where}: YAML read {text!r} as text, not a number: write numbers without "
+                "quotes, and exponents with a dot (1.0e-3, not 1e-3)."
+            )
+    if not all(_is_number(value.get(key)) for key in ("low", "high", "step")):
+        raise SearchSpaceError(f"{where}: a range needs numbers low, high and step, got {value!r}.")
+    span = FloatRange(float(value["low"]), float(value["high"]), float(value["step"]))
     if not (0 <= span.low <= span.high <= 0.9) or span.step <= 0:
         raise SearchSpaceError(f"{where}: need 0 <= low <= high <= 0.9 and step > 0.")
+    # Each value is a configuration the grid holds: a tiny step would hold more than memory.
+    if (span.high - span.low) / span.step > MAX_RANGE_VALUES - 1:
+        raise SearchSpaceError(
+            f"{where}: step {span.step:g} gives more than {MAX_RANGE_VALUES} values, the most "
+            "a range may give; use a larger step."
+        )
     return span
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _is_number(value: Any) -> bool:
+    # YAML reads .nan and .inf as floats, and true as a bool, which float() would take as 1.
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def fit_to(

@@ -80,6 +80,13 @@ class TuneOptions:
             )
         if self.space is not None and self.space.suffix.lower() not in (".yaml", ".yml"):
             raise ConfigError(f"--space {self.space} must be a .yaml file.")
+        if self.space is not None:
+            from autoaccel.study._space import load_space
+
+            # Read now, not once the task is inspected or, for deploy, a stage is tuned.
+            for stage in ("train", "deploy"):
+                if self.stage in (stage, "all"):
+                    load_space(self.space, stage)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -70,6 +70,41 @@ ROWS = [
 ]
 
 
+def space(id: str, text: str | bytes | None, says: str, stage: str = "train"):
+    """A row tuning with ``--space space.yaml`` holding ``text`` (None: a folder)."""
+    args = ("tune", str(TINY), "--stage", stage, "--space", "space.yaml")
+    return bad(f"--space {id}", *args, says=says, files={"space.yaml": text})
+
+
+ROWS += [
+    space("binary", BINARY, "space.yaml is not text"),
+    space("folder", FOLDER, "space.yaml is a folder"),
+    space("empty", "", "must map knob names to their choices"),
+    space("string batch size", 'batch_size: ["64"]', "'64' is not allowed"),
+    space("bool batch size", "batch_size: [true]", "True is not allowed"),
+    space("bool workers", "num_workers: [false, 2]", "False is not allowed"),
+    space("number for a bool", "pin_memory: [1]", "1 is not allowed"),
+    space("nan step", "pruning_ratio: {low: 0, high: 0.5, step: .nan}", "needs numbers", "deploy"),
+    space("inf high", "pruning_ratio: {low: 0, high: .inf, step: 0.1}", "needs numbers", "deploy"),
+    space("quoted low", 'pruning_ratio: {low: "0", high: 0.5, step: 0.1}', "as text", "deploy"),
+    space("1e-9 is text", "pruning_ratio: {low: 0, high: 0.5, step: 1e-9}", "as text", "deploy"),
+    space("bool step", "pruning_ratio: {low: 0, high: 0.5, step: true}", "numbers", "deploy"),
+    space(
+        "tiny step",
+        "pruning_ratio: {low: 0, high: 0.9, step: 1.0e-9}",
+        "more than 100 values",
+        "deploy",
+    ),
+    space(
+        "denormal step",
+        "pruning_ratio: {low: 0, high: 0.9, step: 5.0e-324}",
+        "more than 100 values",
+        "deploy",
+    ),
+    space("train only, all stages", "train:\n  batch_size: [16]", "no deploy: section", "all"),
+]
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> Path:
     """A studies folder holding a study of tiny.py, stored with a fake trial runner."""

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from autoaccel.errors import ConfigError
-from autoaccel.knobs import Config, config_from_dict, read_json_argument
+from autoaccel.knobs import Config, check_values, config_from_dict, read_json_argument
 
 
 def test_defaults_are_plain_pytorch() -> None:
@@ -33,6 +33,11 @@ def test_unset_knobs_come_from_the_base() -> None:
         ({"persistent_workers": True}, "persistent_workers needs num_workers > 0"),
         ({"prefetch_factor": 4}, "prefetch_factor needs num_workers > 0"),
         ({"compile": "fast"}, "compile: Input should be 'off', 'default'"),
+        ({"batch_size": True}, "batch_size: Input should be a valid integer (got True)"),
+        ({"batch_size": "64"}, "batch_size: Input should be a valid integer (got '64')"),
+        ({"batch_size": 64.0}, "batch_size: Input should be a valid integer (got 64.0)"),
+        ({"channels_last": 1}, "channels_last: Input should be a valid boolean (got 1)"),
+        ({"prefetch_factor": True}, "prefetch_factor: Input should be a valid integer"),
     ],
 )
 def test_bad_values_name_the_knob(data: dict, expected: str) -> None:
@@ -40,6 +45,16 @@ def test_bad_values_name_the_knob(data: dict, expected: str) -> None:
         config_from_dict(data, source="--config")
     assert str(error.value).startswith("--config: ")
     assert expected in str(error.value)
+
+
+def test_a_float_knob_takes_an_int() -> None:
+    assert config_from_dict({"pruning_ratio": 0}, source="--config").pruning_ratio == 0.0
+
+
+def test_values_are_checked_without_a_base() -> None:
+    check_values({"batch_size": 8, "persistent_workers": True}, source="--config")
+    with pytest.raises(ConfigError, match="--config: batch_sise: unknown knob; .*compile: "):
+        check_values({"batch_sise": 8, "compile": "fast"}, source="--config")
 
 
 def test_json_argument_inline_and_file(tmp_path) -> None:

@@ -36,6 +36,9 @@ def test_default_spaces_load(stage) -> None:
         ("batch_size: 32", "give a non-empty list of choices, got 32"),
         ("- 1\n- 2", "must map knob names to their choices"),
         ("batch_size: [32", "is not valid YAML"),
+        ('batch_size: ["64"]', "batch_size: '64' is not allowed: Input should be a valid integer"),
+        ("batch_size: [true]", "batch_size: True is not allowed: Input should be a valid integer"),
+        ("pin_memory: [1]", "pin_memory: 1 is not allowed: Input should be a valid boolean"),
         ("deploy:\n  batch_size: [1]", "has no train: section"),
     ],
 )
@@ -51,6 +54,12 @@ def test_bad_files_name_file_knob_and_rule(tmp_path, text, expected) -> None:
         ("pruning_ratio: {low: 0, high: 0.95, step: 0.1}", "need 0 <= low <= high <= 0.9"),
         ("pruning_ratio: {low: 0, high: 0.5}", "a range needs numbers low, high and step"),
         ("pruning_ratio: {low: 0, high: 0.5, step: 0.1, log: true}", "takes only low, high"),
+        ("pruning_ratio: {low: 0, high: 0.5, step: .nan}", "needs numbers low, high and step"),
+        ("pruning_ratio: {low: 0, high: .inf, step: 0.1}", "needs numbers low, high and step"),
+        ("pruning_ratio: {low: 0, high: 0.5, step: true}", "needs numbers low, high and step"),
+        ("pruning_ratio: {low: 0, high: 0.5, step: 1e-2}", r"YAML read '1e-2' as text"),
+        ("pruning_ratio: {low: 0, high: 0.9, step: 0.009}", "gives more than 100 values"),
+        ("pruning_ratio: {low: 0, high: 0.9, step: 5.0e-324}", "gives more than 100 values"),
     ],
 )
 def test_bad_ranges(tmp_path, text, expected) -> None:
@@ -58,9 +67,28 @@ def test_bad_ranges(tmp_path, text, expected) -> None:
         load_space(write(tmp_path, text), "deploy")
 
 
+def test_a_range_may_give_a_hundred_values(tmp_path) -> None:
+    path = write(tmp_path, "pruning_ratio: {low: 0, high: 0.9, step: 0.01}")
+    assert len(load_space(path, "deploy").ranges["pruning_ratio"].values()) == 91
+
+
+def test_ints_are_floats_in_a_range(tmp_path) -> None:
+    path = write(tmp_path, "pruning_ratio: {low: 0, high: 0.5, step: 0.25}")
+    assert load_space(path, "deploy").ranges["pruning_ratio"].values() == [0.0, 0.25, 0.5]
+
+
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(SearchSpaceError, match="no such search-space file"):
         load_space(tmp_path / "nope.yaml", "train")
+
+
+def test_a_folder_or_a_binary_file_is_no_space(tmp_path) -> None:
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(SearchSpaceError, match="folder.yaml is a folder"):
+        load_space(tmp_path / "folder.yaml", "train")
+    (tmp_path / "binary.yaml").write_bytes(bytes(range(256)))
+    with pytest.raises(SearchSpaceError, match="binary.yaml is not text"):
+        load_space(tmp_path / "binary.yaml", "train")
 
 
 def test_one_file_may_hold_both_stages(tmp_path) -> None:
