@@ -54,6 +54,7 @@ def bench(
     # Read the configuration before loading the task, so a typo fails at once.
     data, source = knobs.read_json_argument(config) if config is not None else ({}, "")
     data = stage_config_data(data, stage, source)
+    knobs.check_values(data, source=source)
     if hardware is None:
         from autoaccel.probe import probe
 

@@ -61,20 +61,32 @@ def read_json_argument(text_or_path: str, flag: str = "--config") -> tuple[dict[
     """The JSON object given inline or as a file path, and where it came from (for errors)."""
     text, source = text_or_path, flag
     if not text_or_path.lstrip().startswith("{"):
-        path = Path(text_or_path)
-        if not path.is_file():
-            raise ConfigError(
-                f"{flag} {text_or_path!r} is neither a JSON object nor an existing file. "
-                'Pass JSON such as \'{"batch_size": 128, "precision": "bf16"}\' or a .json file.'
-            )
-        text, source = path.read_text(), str(path)
+        text, source = _read_json_file(text_or_path, flag), text_or_path
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ConfigError(f"{source} is not valid JSON: {error}.") from None
+    except RecursionError:
+        raise ConfigError(f"{source} is nested too deeply to be a configuration.") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source} must hold a JSON object of knob names to values.")
     return data, source
+
+
+def _read_json_file(path: str, flag: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ConfigError(f"{flag} {path} is a folder; pass a .json file.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{flag} {path} is not text; pass a .json file.") from None
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in it
+        raise ConfigError(
+            f"{flag} {path!r} is neither a JSON object nor an existing file. "
+            'Pass JSON such as \'{"batch_size": 128, "precision": "bf16"}\' or a .json file.'
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{flag}: cannot read {path}: {error.strerror}.") from None
 
 
 def check_values(data: dict[Any, object], *, source: str) -> None:

@@ -105,6 +105,36 @@ ROWS += [
 ]
 
 
+def config(id: str, value: str, says: str, files: dict[str, str | bytes | None] | None = None):
+    """A row benchmarking tiny.py with ``--config value``."""
+    return bad(f"--config {id}", "bench", str(TINY), "--config", value, says=says, files=files)
+
+
+RECOMMENDATION = "studies/tiny/recommendation.json"
+ROWS += [
+    config("binary file", "config.json", "config.json is not text", {"config.json": BINARY}),
+    config("folder", "configs", "configs is a folder", {"configs": FOLDER}),
+    config("missing file", "nope.json", "neither a JSON object nor an existing file"),
+    config("long file name", "c" * 300, "File name too long"),
+    config("invalid JSON file", "config.json", "is not valid JSON", {"config.json": "{bad"}),
+    config("invalid JSON", '{"batch_size": 8', "--config is not valid JSON"),
+    config("a list", "config.json", "must hold a JSON object", {"config.json": "[1, 2]"}),
+    config("deep", "config.json", "nested too deeply", {"config.json": "[" * 100_000}),
+    config("unknown knob", '{"batch_sise": 8}', "batch_sise: unknown knob"),
+    config("bool batch size", '{"batch_size": true}', "valid integer (got True)"),
+    config("string batch size", '{"batch_size": "64"}', "valid integer (got '64')"),
+    config("nan ratio", '{"pruning_ratio": NaN}', "pruning_ratio: Input should be"),
+    config("damaged recommendation", RECOMMENDATION, "not text", {RECOMMENDATION: BINARY}),
+    config("cut recommendation", RECOMMENDATION, "not valid JSON", {RECOMMENDATION: '{"stag'}),
+    config(
+        "odd recommendation",
+        RECOMMENDATION,
+        "is not a readable recommendation",
+        {RECOMMENDATION: '{"study": "tiny", "stages": {"train": {"config": 3}}}'},
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> Path:
     """A studies folder holding a study of tiny.py, stored with a fake trial runner."""

@@ -22,6 +22,19 @@ def test_bad_input_fails_before_any_trial(run_cli, tasks_dir, args, expected) ->
     assert expected in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ('{"batch_sise": 8}', "Error: --config: batch_sise: unknown knob"),
+        ('{"batch_size": "8"}', "Error: --config: batch_size: Input should be a valid integer"),
+    ],
+)
+def test_a_wrong_knob_fails_before_the_script_is_loaded(run_cli, tasks_dir, config, expected):
+    result = run_cli("bench", str(tasks_dir / "raises_on_import.py"), "--config", config)
+    assert result.exit_code == 2
+    assert expected in result.stderr  # not the script's own FileNotFoundError
+
+
 def test_recommendation_without_the_stage(run_cli, tasks_dir, tmp_path) -> None:
     rec = tmp_path / "recommendation.json"
     rec.write_text(json.dumps({"study": "tiny", "stages": {}}))

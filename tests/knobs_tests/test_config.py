@@ -89,3 +89,14 @@ def test_for_stage_lists_only_that_stages_knobs() -> None:
     assert "quantization" not in config.for_stage("train")
     assert config.for_stage("deploy")["quantization"] == "int8_dynamic_torchao"
     assert "num_workers" not in config.for_stage("deploy")
+
+
+def test_a_folder_a_binary_file_or_deep_json_is_no_configuration(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="is a folder; pass a .json file"):
+        read_json_argument(str(tmp_path))
+    (tmp_path / "binary.json").write_bytes(bytes(range(256)))
+    with pytest.raises(ConfigError, match="binary.json is not text"):
+        read_json_argument(str(tmp_path / "binary.json"))
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        read_json_argument(str(tmp_path / "deep.json"))
