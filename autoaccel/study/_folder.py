@@ -8,11 +8,13 @@ measures, and the reports written to files. Whoever reads or writes one asks a
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from autoaccel import defaults
 from autoaccel.errors import StudyError
 from autoaccel.recommend import FILE_NAME
+from autoaccel.study._storage import MAX_STUDY_NAME
 
 # Formats a terminal cannot show go to a file beside the recommendation.
 REPORT_FILES = {"html": "report.html", "markdown": "report.md"}
@@ -35,9 +37,10 @@ class StudyFolder:
     @property
     def is_folder_name(self) -> bool:
         """Whether the study's name is one plain folder name (no separator, no control
-        character, not ``.`` or ``..``), so it can name its folder."""
+        character, not ``.`` or ``..``, not too long), so it can name its folder."""
         return (
             self.study not in ("", ".", "..")
+            and len(os.fsencode(self.study)) <= MAX_STUDY_NAME
             and self.study.isprintable()
             and not {"/", "\\"} & set(self.study)
         )

@@ -12,6 +12,8 @@ from autoaccel.errors import StorageError
 
 STAGE_SEPARATOR = ":"
 _SCHEMES = ("sqlite", "postgresql", "mysql")
+# File systems allow 255 bytes in a folder name; this leaves room for anything added to it.
+MAX_STUDY_NAME = 100
 
 
 def redact(url: str) -> str:
@@ -31,6 +33,12 @@ def split_study_name(optuna_name: str) -> tuple[str, str] | None:
 
 
 def check_study_name(name: str) -> str:
+    """``name``, if a new study may take it: it names the study's folder."""
+    if len(name) > MAX_STUDY_NAME:
+        raise StorageError(
+            f"study name {name[:20]}... ({len(name)} characters) is too long: a study's folder "
+            f"is named after it, so use at most {MAX_STUDY_NAME} characters."
+        )
     if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name):
         raise StorageError(
             f"study name {name!r} is not usable: use letters, digits, '_', '-' and '.', "

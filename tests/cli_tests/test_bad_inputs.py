@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -135,6 +137,14 @@ ROWS += [
 ]
 
 
+LONG_NAME = "a" * 300
+ROWS += [
+    bad("--study too long", *tune("--study", LONG_NAME), says="at most 100 characters"),
+    bad("--study with a space", *tune("--study", "my study"), says="'my study' is not usable"),
+    bad("--study a path", *tune("--study", "../x"), says="'../x' is not usable"),
+]
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> Path:
     """A studies folder holding a study of tiny.py, stored with a fake trial runner."""
@@ -143,6 +153,14 @@ def stored(tmp_path_factory) -> Path:
         storage=f"sqlite:///{studies}/autoaccel.db", stage="train", trials=3, studies_dir=studies
     )
     tune_with_fakes(options)
+    # A study stored before names had a length limit: too long to name a folder.
+    tune_with_fakes(dataclasses.replace(options, study="long"))
+    with sqlite3.connect(studies / "autoaccel.db") as db:
+        db.execute(
+            "UPDATE studies SET study_name = ? WHERE study_name = ?",
+            (f"{LONG_NAME}:train", "long:train"),
+        )
+    shutil.rmtree(studies / "long")
     return studies
 
 
@@ -177,3 +195,17 @@ def test_bad_input(bad: Bad, stored, run_cli, tmp_path, monkeypatch) -> None:
     assert digests(tmp_path / "studies") == before
     if bad.secret is not None:
         assert bad.secret not in output
+
+
+def test_a_stored_name_too_long_for_a_folder_is_reported_and_deleted(
+    stored, run_cli, tmp_path, monkeypatch
+) -> None:
+    shutil.copytree(stored, tmp_path / "studies")
+    monkeypatch.chdir(tmp_path)
+    report = run_cli("report", LONG_NAME)
+    assert report.exit_code == 0, report.stderr
+    assert "names no folder" in report.stdout
+    deleted = run_cli("studies", "delete", LONG_NAME, "--yes")
+    assert deleted.exit_code == 0, deleted.stderr
+    listed = json.loads(run_cli("studies", "list", "--json").stdout)["studies"]
+    assert [study["name"] for study in listed] == ["tiny"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from autoaccel.errors import StorageError
-from autoaccel.study import open_storage, redact
+from autoaccel.study import StudyFolder, open_storage, redact
+from autoaccel.study._storage import check_study_name
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,11 @@ def test_other_database_errors_are_not_retried(tmp_path, monkeypatch) -> None:
     with pytest.raises(StorageError, match="disk I/O error"):
         open_storage(f"sqlite:///{tmp_path}/new.db")
     assert len(calls) == 1
+
+
+def test_study_names_fit_a_folder_name() -> None:
+    assert check_study_name("a" * 100) == "a" * 100
+    with pytest.raises(StorageError, match="at most 100 characters"):
+        check_study_name("a" * 101)
+    assert StudyFolder("a" * 100).is_folder_name
+    assert not StudyFolder("a" * 101).is_folder_name
