@@ -16,9 +16,45 @@ _SCHEMES = ("sqlite", "postgresql", "mysql")
 MAX_STUDY_NAME = 100
 
 
+# Query parameters that carry a password: password=, sslpassword=, passwd=, pwd=.
+_SECRET_PARAMETER = re.compile(r"(?<=[?&;])([^=&;]*(?:pass|pwd)[^=&;]*)=[^&;]*", re.IGNORECASE)
+
+
 def redact(url: str) -> str:
-    """The URL with any password replaced, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL with every password hidden, for messages; never fails, whatever the text.
+
+    A password ends at the URL's last ``@`` (drivers differ on an unescaped ``@`` in it,
+    so hiding up to the last one hides all of it), and ``password=`` in the query is one
+    too.
+    """
+    start, end, password = _password_span(url)
+    if password:
+        url = f"{url[:start]}***{url[end:]}"
+    return _SECRET_PARAMETER.sub(r"\1=***", url)
+
+
+def _password_span(url: str) -> tuple[int, int, str]:
+    """Where the password after ``user:`` lies in ``url``, and the password ("" if none)."""
+    after_scheme = url.find("://")
+    userinfo_start = after_scheme + 3 if after_scheme >= 0 else 0
+    at = url.rfind("@")
+    user, colon, _ = url[userinfo_start : max(at, userinfo_start)].partition(":")
+    if at < userinfo_start or not colon or "/" in user:  # a path such as sqlite:///a:b@c.db
+        return 0, 0, ""
+    start = userinfo_start + len(user) + 1
+    return start, at, url[start:at]
+
+
+def _hide_secrets(text: str, url: str) -> str:
+    """``text`` (a driver's message about ``url``) with the URL's passwords hidden, and the
+    pieces between their ``@`` too: a driver may read one as part of the host name."""
+    secrets = [_password_span(url)[2]]
+    secrets += [match.group(0).split("=", 1)[1] for match in _SECRET_PARAMETER.finditer(url)]
+    pieces = {piece for secret in secrets for piece in (secret, *secret.split("@"))}
+    # Shorter pieces would hide ordinary words and give little away.
+    for piece in sorted((p for p in pieces if len(p) >= 3), key=len, reverse=True):
+        text = text.replace(piece, "***")
+    return text
 
 
 def stage_study_name(study: str, stage: str) -> str:
@@ -77,6 +113,7 @@ def open_storage(url: str, *, create: bool = True) -> Any:
         if fault is not None:
             raise fault from None
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = _hide_secrets(first, url)
         raise StorageError(
             f"cannot open the study storage {redact(url)}: {first}. Check the URL, that the "
             "database server is running, and that this is an Optuna database."
@@ -114,8 +151,18 @@ def _created_meanwhile(error: Exception) -> bool:
 def _prepare_sqlite(url: str, create: bool) -> None:
     path_text = url.split(":///", 1)[-1] if ":///" in url else ""
     if not path_text or path_text == ":memory:":
-        return
+        raise StorageError(
+            f"{redact(url)} keeps the studies in memory, and they would be lost when the "
+            f"command ends; name a file, such as {defaults.STORAGE}."
+        )
     path = Path(path_text)
+    try:
+        _check_sqlite_file(path, url, create)
+    except OSError as error:
+        raise StorageError(f"cannot use {path} (from {redact(url)}): {error.strerror}.") from None
+
+
+def _check_sqlite_file(path: Path, url: str, create: bool) -> None:
     if path.is_dir():
         raise StorageError(f"{redact(url)} names a folder, not a database file.")
     if path.exists():
@@ -132,7 +179,4 @@ def _prepare_sqlite(url: str, create: bool) -> None:
             f"no study storage at {path} (from {redact(url)}). Run autoaccel tune first, or "
             "pass --storage with the URL your studies are in."
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StorageError(f"cannot create {path.parent} for {redact(url)}: {error}.") from None
+    path.parent.mkdir(parents=True, exist_ok=True)

@@ -145,6 +145,33 @@ ROWS += [
 ]
 
 
+def storage(id: str, url: str, says: str, secret: str | None = None, **files: str | None):
+    """A row listing the studies in ``--storage url``."""
+    args = ("studies", "list", "--storage", url)
+    return bad(f"--storage {id}", *args, says=says, secret=secret, files=files)
+
+
+ROWS += [
+    storage("password", "postgresql://bob:hunter2x@127.0.0.1:1/db", "cannot open", "hunter2x"),
+    storage("@ in password", "postgresql://bob:p@ssw0rd@127.0.0.1:1/db", "cannot open", "ssw0rd"),
+    storage("query password", "postgresql://127.0.0.1:1/db?password=hunter2x", "open", "hunter2x"),
+    storage("odd case", "postgresql://127.0.0.1:1/db?PassWord=hunter2x", "open", "hunter2x"),
+    storage("no scheme", "bob:hunter2x@host", "not one autoaccel can use", "hunter2x"),
+    storage("other scheme", "mongodb://bob:hunter2x@host/db", "can use", "hunter2x"),
+    storage("bad host", "postgresql://bob:hunter2x@[::1/db", "cannot open", "hunter2x"),
+    storage("folder", "sqlite:///studies", "names a folder"),
+    storage("not a database", "sqlite:///notes.db", "not an SQLite database", **{"notes.db": "hi"}),
+    storage("long file name", f"sqlite:///{'x' * 300}.db", "File name too long"),
+    storage("in memory", "sqlite://", "in memory"),
+    storage("in memory, named", "sqlite:///:memory:", "in memory"),
+    bad(
+        "tune --storage in memory",
+        *tune("--storage", "sqlite://"),
+        says="in memory",
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> Path:
     """A studies folder holding a study of tiny.py, stored with a fake trial runner."""

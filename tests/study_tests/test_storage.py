@@ -34,8 +34,28 @@ def test_missing_driver_says_what_to_install(monkeypatch) -> None:
         open_storage("postgresql://bob@127.0.0.1:1/db")
 
 
-def test_password_is_redacted() -> None:
-    assert redact("postgresql://bob:hunter2@db/x") == "postgresql://bob:***@db/x"
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bob:hunter2@db/x", "postgresql://bob:***@db/x"),
+        ("postgresql://bob:p@ss@db/x", "postgresql://bob:***@db/x"),
+        ("postgresql://bob:a/b?c@db/x", "postgresql://bob:***@db/x"),
+        ("postgresql://:hunter2@db/x", "postgresql://:***@db/x"),
+        ("postgresql://h:1/db?password=hunter2", "postgresql://h:1/db?password=***"),
+        (
+            "postgresql://h/db?sslmode=require&PassWord=hunter2&sslpassword=x2;a=1",
+            "postgresql://h/db?sslmode=require&PassWord=***&sslpassword=***;a=1",
+        ),
+        ("bob:hunter2@host", "bob:***@host"),
+        ("postgresql://bob@db/x", "postgresql://bob@db/x"),
+        ("sqlite:///studies/a@b:c.db", "sqlite:///studies/a@b:c.db"),
+        ("sqlite:///C:/studies@home/a.db", "sqlite:///C:/studies@home/a.db"),
+        ("", ""),
+        ("@@::??==", "@@::??=="),
+    ],
+)
+def test_passwords_are_hidden(url, shown) -> None:
+    assert redact(url) == shown
 
 
 def test_a_file_that_is_not_a_database_is_left_alone(tmp_path) -> None:
