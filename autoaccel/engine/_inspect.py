@@ -39,6 +39,7 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
     return TaskFacts(
         name=task.name or script.name,
         script=str(script.path),
+        attribute=script.attribute,
         script_sha256=script.sha256(),
         script_args=script.args,
         metric_name=task.metric_name,

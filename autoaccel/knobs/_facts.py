@@ -15,6 +15,8 @@ class TaskFacts(BaseModel):
 
     name: str
     script: str
+    # The Task's name in the script (train.py:NAME); "task" in studies stored without it.
+    attribute: str = "task"
     script_sha256: str
     script_args: tuple[str, ...] = ()  # the script's own command-line arguments
     metric_name: str

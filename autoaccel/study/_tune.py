@@ -46,6 +46,7 @@ from autoaccel.study._stage_study import (
 from autoaccel.study._state import Interrupted, StageRun, TuneOptions, Tuning
 from autoaccel.study._storage import check_study_name, open_storage
 from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
+from autoaccel.study._study_task import check_same_task
 from autoaccel.study._trials import start_trial, stop_left_over_trials, stop_own_trials
 from autoaccel.task import ScriptTarget, resolve_script
 
@@ -171,6 +172,7 @@ def _task_facts(
         stored = load_stage(storage, name, stage)
         if stored is not None:
             check_same_arguments(name, stored.task, target)
+            check_same_task(name, stored.task, target, inspect)
         if stored is not None and stored.task.script_sha256 == sha:
             return stored.task
     return inspect(target)

@@ -17,8 +17,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fakes import TINY, tune_with_fakes
+from fakes import TINY, task_facts, tune_with_fakes
 
+from autoaccel.probe import probe
 from autoaccel.study import TuneOptions
 
 FOLDER = None  # a value of Bad.files: make a folder there
@@ -172,6 +173,12 @@ ROWS += [
 ]
 
 
+ROWS += [
+    bad("another task", "tune", f"{TINY}:conv", says=f"{TINY}:conv is another task"),
+    bad("no such task", "tune", f"{TINY}:nosuch", says="It defines these Tasks: task, conv"),
+]
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> Path:
     """A studies folder holding a study of tiny.py, stored with a fake trial runner."""
@@ -179,7 +186,9 @@ def stored(tmp_path_factory) -> Path:
     options = TuneOptions(
         storage=f"sqlite:///{studies}/autoaccel.db", stage="train", trials=3, studies_dir=studies
     )
-    tune_with_fakes(options)
+    # This machine and the script as it is: a resume would go on without inspecting it.
+    facts = task_facts(script_sha256=hashlib.sha256(TINY.read_bytes()).hexdigest())
+    tune_with_fakes(options, facts=facts, hardware=probe())
     # A study stored before names had a length limit: too long to name a folder.
     tune_with_fakes(dataclasses.replace(options, study="long"))
     with sqlite3.connect(studies / "autoaccel.db") as db:
