@@ -54,12 +54,16 @@ def resolve_script(target: str, args: tuple[str, ...] | list[str] = ()) -> Scrip
     if sep and tail.isidentifier() and head:
         path_text, attribute = head, tail
     path = Path(path_text).expanduser()
-    if not path.exists():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as error:  # a name too long, a folder it may not enter
+        raise TaskError(f"cannot use {path} as the training script: {error.strerror}.") from None
+    if not exists:
         raise TaskError(
             f"{path}: no such file. Pass the path of your training script, "
             "for example: autoaccel tune examples/mlp.py"
         )
-    if not path.is_file() or path.suffix != ".py":
+    if not is_file or path.suffix != ".py":
         raise TaskError(f"{path} is not a Python file (.py) holding an autoaccel.Task.")
     return ScriptTarget(path.resolve(), attribute, tuple(args))
 

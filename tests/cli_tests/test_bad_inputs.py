@@ -174,6 +174,20 @@ ROWS += [
 
 
 ROWS += [
+    bad("missing script", "tune", "train.py", says="train.py: no such file"),
+    bad("script name too long", "tune", f"{'t' * 300}.py", says="File name too long"),
+    bad("bench script name too long", "bench", f"{'t' * 300}.py", says="File name too long"),
+    bad("script is a folder", "tune", "studies", says="studies is not a Python file"),
+    bad(
+        "script is text", "tune", "notes.txt", says="is not a Python file", files={"notes.txt": ""}
+    ),
+    bad("report, no such study", "report", "nosuch", says="nosuch"),
+    bad("show, no such study", "studies", "show", "nosuch", says="nosuch"),
+    bad("delete, no such study", "studies", "delete", "nosuch", "--yes", says="nosuch"),
+    bad("report, no storage", "report", "tiny", "--storage", "sqlite:///none.db", says="none.db"),
+    bad("report, bad format", "report", "tiny", "--format", "pdf", says="--format"),
+]
+ROWS += [
     bad("another task", "tune", f"{TINY}:conv", says=f"{TINY}:conv is another task"),
     bad("no such task", "tune", f"{TINY}:nosuch", says="It defines these Tasks: task, conv"),
 ]

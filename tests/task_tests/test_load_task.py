@@ -28,6 +28,7 @@ def test_named_attribute(tasks_dir) -> None:
     [
         ("nowhere/train.py", "nowhere/train.py: no such file. Pass the path of your training"),
         ("README.md", "is not a Python file"),
+        (f"{'t' * 300}.py", "cannot use t+.py as the training script: File name too long"),
     ],
 )
 def test_missing_or_wrong_file(script, expected, tmp_path, monkeypatch) -> None:
