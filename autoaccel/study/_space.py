@@ -22,6 +22,7 @@ from autoaccel.knobs import STAGE_KNOBS, Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 
 MAX_RANGE_VALUES = 100  # in one {low, high, step} range
+MAX_CONFIGURATIONS = 100_000  # in a space: its grid is built in memory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,6 +138,8 @@ def load_space(path: Path, stage: Stage) -> SearchSpace:
         raise SearchSpaceError(f"cannot read {path}: {error.strerror}.") from None
     except yaml.YAMLError as error:
         raise SearchSpaceError(f"{path} is not valid YAML: {error}") from None
+    except RecursionError:
+        raise SearchSpaceError(f"{path} is nested too deeply to be a search space.") from None
     if not isinstance(data, dict) or not data:
         raise SearchSpaceError(f"{path} must map knob names to their choices.")
     if set(data) <= set(STAGE_KNOBS):
@@ -168,6 +171,15 @@ def _validate(data: dict[str, Any], stage: Stage, source: str) -> SearchSpace:
         for choice in value:
             _check_choice(name, choice, where)
         choices[name] = list(dict.fromkeys(value))
+    # The grid of every configuration is built to count and to find untried ones.
+    size = math.prod(
+        [len(v) for v in choices.values()] + [len(r.values()) for r in ranges.values()]
+    )
+    if size > MAX_CONFIGURATIONS:
+        raise SearchSpaceError(
+            f"{source}: the {stage} space holds {size} configurations; at most "
+            f"{MAX_CONFIGURATIONS} can be searched. Give fewer choices."
+        )
     return SearchSpace(stage=stage, choices=choices, ranges=ranges, source=source)
 
 

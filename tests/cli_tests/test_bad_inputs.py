@@ -73,6 +73,14 @@ ROWS = [
 ]
 
 
+# 100 batch sizes x 101 worker counts x 64 prefetch factors: a short file, a huge grid.
+LARGE_SPACE = (
+    f"batch_size: {list(range(1, 101))}\n"
+    f"num_workers: {list(range(101))}\n"
+    f"prefetch_factor: {list(range(1, 65))}\n"
+)
+
+
 def space(id: str, text: str | bytes | None, says: str, stage: str = "train"):
     """A row tuning with ``--space space.yaml`` holding ``text`` (None: a folder)."""
     args = ("tune", str(TINY), "--stage", stage, "--space", "space.yaml")
@@ -104,6 +112,8 @@ ROWS += [
         "more than 100 values",
         "deploy",
     ),
+    space("deep", "[" * 100_000, "nested too deeply"),
+    space("too many configurations", LARGE_SPACE, "646400 configurations"),
     space("train only, all stages", "train:\n  batch_size: [16]", "no deploy: section", "all"),
 ]
 

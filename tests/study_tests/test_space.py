@@ -136,3 +136,10 @@ def test_grid_and_ranges(tmp_path) -> None:
     grid = space.grid(Config())
     assert len(grid) == 6
     assert sorted({c.pruning_ratio for c in grid}) == [0.0, 0.1, 0.2]
+
+
+def test_a_space_holds_at_most_100000_configurations(tmp_path) -> None:
+    sizes = f"batch_size: {list(range(1, 1001))}\n"
+    load_space(write(tmp_path, f"{sizes}num_workers: {list(range(100))}"), "train")
+    with pytest.raises(SearchSpaceError, match="holds 101000 configurations; at most 100000"):
+        load_space(write(tmp_path, f"{sizes}num_workers: {list(range(101))}"), "train")
