@@ -6,6 +6,7 @@ the task chooses the rule (``Task.lr_scaling``), relative to its baseline batch 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -59,6 +60,23 @@ def lr_factor(batch_size: int, baseline_batch_size: int, rule: str) -> float:
     """
     ratio = batch_size / baseline_batch_size
     return {"none": 1.0, "linear": ratio, "sqrt": ratio**0.5}[rule]
+
+
+def lr_rule(rule: str | None, baseline_batch_size: int, batch_sizes: Iterable[int]) -> str | None:
+    """How the learning rate follows the batch sizes a search tries, in one sentence; None
+    when it changes nothing. Said aloud because it changes what the user's optimizer does."""
+    others = sorted(set(batch_sizes) - {baseline_batch_size})
+    if rule not in ("linear", "sqrt") or not others:
+        return None
+    ratio = f"batch_size / {baseline_batch_size}"
+    formula = ratio if rule == "linear" else f"sqrt({ratio})"
+    largest = others[-1]
+    factor = lr_factor(largest, baseline_batch_size, rule)
+    return (
+        f"the learning rate follows the batch size (Task.lr_scaling={rule!r}): every "
+        f"learning rate is multiplied by {formula}, so batch_size={largest} trains at "
+        f"{factor:.3g}x yours; Task.lr_scaling='none' keeps it as it is"
+    )
 
 
 def scale_learning_rate(optimizer: Any, factor: float) -> None:

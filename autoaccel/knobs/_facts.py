@@ -29,6 +29,7 @@ class TaskFacts(BaseModel):
     train_samples: int  # per pass; for the task's own batches, at the baseline batch size
     eval_samples: int  # 0: no eval_data (the task evaluates itself)
     own_batches: bool = False  # the task makes its batches (Task.train_batches)
+    lr_scaling: str | None = None  # Task.lr_scaling; None in studies stored before it was kept
 
     def stage_refusal(self, stage: Stage) -> str | None:
         """Why ``stage`` cannot run for this task, in one sentence, or None."""

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from autoaccel import knobs
 from autoaccel.errors import BaselineFailedError, RunFailedError, TaskError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
@@ -199,6 +200,10 @@ def _search(stage_run: StageRun) -> bool:
     progress.stage_started(
         ss.stage, ss.finished_count(), options.trials, len(ss.space.grid(ss.baseline))
     )
+    sizes = ss.space.choices.get("batch_size", ())
+    rule = knobs.batch_size.lr_rule(ss.task.lr_scaling, ss.baseline.batch_size, sizes)
+    if ss.stage == "train" and rule is not None:
+        progress.note(f"train: {rule}")
     chosen: Config | None = None  # not measured yet: what follows a repeat
     waiting_since: float | None = None
     try:

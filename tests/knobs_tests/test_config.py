@@ -100,3 +100,15 @@ def test_a_folder_a_binary_file_or_deep_json_is_no_configuration(tmp_path) -> No
     (tmp_path / "deep.json").write_text("[" * 100_000)
     with pytest.raises(ConfigError, match="nested too deeply"):
         read_json_argument(str(tmp_path / "deep.json"))
+
+
+def test_the_learning_rate_rule_in_words() -> None:
+    from autoaccel.knobs import batch_size
+
+    assert batch_size.lr_rule("sqrt", 64, [64]) is None  # nothing else is tried
+    assert batch_size.lr_rule("none", 64, [32, 64, 256]) is None
+    assert batch_size.lr_rule(None, 64, [32, 64, 256]) is None  # a study stored before
+    text = batch_size.lr_rule("sqrt", 64, [32, 64, 256])
+    assert text is not None and "batch_size=256 trains at 2x yours" in text
+    text = batch_size.lr_rule("linear", 64, [32, 64, 256])
+    assert text is not None and "batch_size=256 trains at 4x yours" in text

@@ -343,3 +343,32 @@ def test_a_pruned_trial_is_infeasible_and_reported(tune_fake, options) -> None:
     pruned = [t for t in stage_trials(options) if t.user_attrs["outcome"] == "pruned"]
     assert pruned and all(t.constraints["did_not_finish"] == 1.0 for t in pruned)
     assert result.recommendation.stages["train"].config.precision == "fp32"
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("sqrt", "every learning rate is multiplied by sqrt(batch_size / 64), so batch_size=128"),
+        ("linear", "every learning rate is multiplied by batch_size / 64, so batch_size=128 "),
+        ("none", None),
+    ],
+)
+def test_the_learning_rate_rule_is_said_when_it_rescales(
+    tune_fake, options, tmp_path, rule, said
+) -> None:
+    from fakes import task_facts
+
+    space = tmp_path / "small.yaml"
+    space.write_text("batch_size: [32, 64, 128]\nprecision: [fp32]\n")
+    progress = RecordingProgress()
+    tune_fake(
+        dataclasses.replace(options, trials=2, space=space, confirm=0),
+        progress=progress,
+        facts=task_facts(lr_scaling=rule),
+    )
+    notes = [n for n in progress.notes if "learning rate follows the batch size" in n]
+    if said is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and said in notes[0], notes
+        assert f"(Task.lr_scaling={rule!r})" in notes[0]

@@ -184,6 +184,7 @@ def test_the_loader_knobs_are_refused_for_batches_the_task_makes() -> None:
 def test_inspection_trains_one_step_and_counts_the_tasks_own_samples(tasks_dir) -> None:
     facts = inspect_task(own_task(), resolve_script(str(tasks_dir / "tiny.py")))
     assert facts.own_batches and facts.eval_samples == 0
+    assert facts.lr_scaling == "sqrt"  # the Task's default rule, kept for the tune header
     assert facts.train_samples == SAMPLES  # 16 batches of 16 at the baseline batch size
     assert facts.stage_refusal("train") is None
     assert "the deploy stage serves batches of Task.eval_data" in facts.stage_refusal("deploy")
