@@ -33,7 +33,8 @@ def report_command(
             "--output",
             "-o",
             help="File to write [default: text and json to standard output, html and "
-            "markdown to studies/STUDY/report.html|.md].",
+            "markdown beside the study's recommendation, STUDIES/STUDY/report.html|.md, "
+            "wherever you run it].",
         ),
     ] = None,
 ) -> None:

@@ -73,15 +73,24 @@ def make_report(
     storage: Any,
     format: str | None = None,
     output: Path | None = None,
-    studies_dir: Path = defaults.STUDIES_DIR,
+    studies_dir: Path | None = None,
 ) -> WrittenReport:
     """Build the report of ``study`` from ``storage`` and write it where
-    :func:`report_target` says; text and json without ``output`` are left to the caller."""
-    from autoaccel.report._build import build_report
+    :func:`report_target` says; text and json without ``output`` are left to the caller.
 
-    # Checked first: a wrong -o costs nothing and touches nothing.
+    ``studies_dir`` defaults to the folder ``autoaccel tune`` wrote the study's files in,
+    so a report lands beside the recommendation wherever the command runs."""
+    from autoaccel.report._build import build_report
+    from autoaccel.study import files_dir, load_stages, open_storage
+
+    if output is not None:  # checked first: a wrong -o costs nothing and touches nothing
+        report_target(study, format, output)
+    handle = open_storage(storage, create=False) if isinstance(storage, str) else storage
+    if studies_dir is None:
+        stages = load_stages(handle, study).values()
+        studies_dir = files_dir(study, (stage.optuna_study.user_attrs for stage in stages))
     target = report_target(study, format, output, studies_dir)
-    info = build_report(storage, study, studies_dir=studies_dir)
+    info = build_report(handle, study, studies_dir=studies_dir)
     if target.path is not None:
         write_report(info, target.format, target.path)
     return WrittenReport(info, target.format, target.path)

@@ -20,6 +20,7 @@ from autoaccel.study._storage import (
 )
 from autoaccel.study._stored import (
     STAGES,
+    files_dir,
     load_stage,
     load_stages,
     recommendation_of,
@@ -41,6 +42,7 @@ __all__ = [
     "TuneResult",
     "default_space_path",
     "delete_study",
+    "files_dir",
     "fit_to",
     "list_studies",
     "load_space",

@@ -10,11 +10,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from autoaccel import defaults
 from autoaccel.errors import StorageError, StorageFault
 from autoaccel.study._folder import StudyFolder
 from autoaccel.study._storage import open_storage, redact, stage_study_name
-from autoaccel.study._stored import STAGES, study_names
+from autoaccel.study._stored import STAGES, files_dir, study_names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,9 +28,10 @@ class Deletion:
     folder: StudyFolder
 
 
-def plan_deletion(storage: str, study: str, studies_dir: Path = defaults.STUDIES_DIR) -> Deletion:
+def plan_deletion(storage: str, study: str, studies_dir: Path | None = None) -> Deletion:
     """What :func:`delete_study` would remove; nothing is changed. A study that is not in
-    ``storage`` is a :class:`StorageError` naming the ones that are."""
+    ``storage`` is a :class:`StorageError` naming the ones that are. The files are looked
+    for in ``studies_dir``, by default where ``autoaccel tune`` wrote them."""
     import optuna
 
     handle = open_storage(storage, create=False)
@@ -47,6 +47,8 @@ def plan_deletion(storage: str, study: str, studies_dir: Path = defaults.STUDIES
         raise StorageError(
             f"no study named {study!r} in {redact(storage)}; nothing was deleted.{hint}"
         )
+    if studies_dir is None:
+        studies_dir = files_dir(study, (s.user_attrs for s in found))
     folder = StudyFolder(study, studies_dir)
     return Deletion(
         storage=storage,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from autoaccel import defaults
 from autoaccel.errors import StorageError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
@@ -72,6 +75,30 @@ def load_stages(storage: Any, study: str) -> dict[Stage, StageStudy]:
         hint = f" Studies here: {', '.join(known)}." if known else " This storage has none yet."
         raise StorageError(f"no study named {study!r} in this storage.{hint}")
     return stages
+
+
+FILES_ATTR = "studies_dir"  # the folder autoaccel tune last wrote the study's files in
+
+
+def files_dir(study: str, stage_attrs: Iterable[dict[str, Any]]) -> Path:
+    """Where ``study``'s files are on this machine, from its stages' user attributes.
+
+    ``studies/`` of the working folder when the study's folder is there (a copy of a
+    project is its own); else the folder ``autoaccel tune`` last wrote them in, when it is
+    on this machine, so reports land beside the recommendation wherever the command runs;
+    else ``studies/`` of the working folder (a study tuned on another machine)."""
+    if (defaults.STUDIES_DIR / study).is_dir():
+        return defaults.STUDIES_DIR
+    for attrs in stage_attrs:
+        recorded = attrs.get(FILES_ATTR)
+        if isinstance(recorded, str) and (Path(recorded) / study).is_dir():
+            return Path(recorded)
+    return defaults.STUDIES_DIR
+
+
+def record_files_dir(stages: dict[Stage, StageStudy], studies_dir: Path) -> None:
+    for stored in stages.values():
+        stored.optuna_study.set_user_attr(FILES_ATTR, str(studies_dir.resolve()))
 
 
 def recommendation_of(study: str, stages: dict[Stage, StageStudy]) -> Recommendation:

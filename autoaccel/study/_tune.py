@@ -46,7 +46,13 @@ from autoaccel.study._stage_study import (
 )
 from autoaccel.study._state import Interrupted, StageRun, TuneOptions, Tuning
 from autoaccel.study._storage import check_study_name, open_storage
-from autoaccel.study._stored import STAGES, load_stage, load_stages, recommendation_of
+from autoaccel.study._stored import (
+    STAGES,
+    load_stage,
+    load_stages,
+    recommendation_of,
+    record_files_dir,
+)
 from autoaccel.study._study_task import check_same_task
 from autoaccel.study._trials import start_trial, stop_left_over_trials, stop_own_trials
 from autoaccel.task import ScriptTarget, resolve_script
@@ -134,6 +140,7 @@ def tune(
     stored = load_stages(storage, name)
     recommendation = recommendation_of(name, stored)
     path = recommendation.write(StudyFolder(name, options.studies_dir).path)
+    record_files_dir(stored, options.studies_dir)
     return TuneResult(
         name,
         recommendation,

@@ -161,3 +161,42 @@ def test_piped_text_keeps_each_value_on_one_line_without_padding(run_cli, study_
     lines = run_cli("report", "tiny").stdout.splitlines()
     assert any(line.endswith(reason) for line in lines), "a long reason was wrapped"
     assert [line for line in lines if line != line.rstrip()] == []
+
+
+def test_a_report_lands_beside_the_recommendation_wherever_it_runs(
+    run_cli, tmp_path, monkeypatch
+) -> None:
+    from fakes import tune_with_fakes
+
+    from autoaccel.study import TuneOptions
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    storage = f"sqlite:///{project}/studies/autoaccel.db"
+    options = TuneOptions(
+        storage=storage, stage="train", trials=3, confirm=0, studies_dir=project / "studies"
+    )
+    tune_with_fakes(options)
+    monkeypatch.chdir(elsewhere)
+    result = run_cli("report", "tiny", "--storage", storage, "-f", "html")
+    beside = project / "studies" / "tiny" / "report.html"
+    assert result.exit_code == 0, result.stderr
+    assert f"Report written to {beside}" in result.stdout and beside.is_file()
+    assert not (elsewhere / "studies").exists()
+    # Deleting from elsewhere removes the study's files where they are.
+    assert run_cli("studies", "delete", "tiny", "--storage", storage, "--yes").exit_code == 0
+    assert not (project / "studies" / "tiny").exists()
+
+
+def test_a_study_tuned_elsewhere_reports_into_the_working_folder(run_cli, study_here) -> None:
+    import shutil
+
+    import optuna
+
+    for stage in ("train", "deploy"):
+        study = optuna.load_study(study_name=f"tiny:{stage}", storage=study_here.storage)
+        study.set_user_attr("studies_dir", "/nowhere/on/this/machine")
+    shutil.rmtree(study_here.studies_dir / "tiny")  # only the database was copied here
+    result = run_cli("report", "tiny", "-f", "html")
+    assert result.exit_code == 0, result.stderr
+    assert "Report written to studies/tiny/report.html" in result.stdout
