@@ -13,6 +13,7 @@ from autoaccel.errors import StorageError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation
+from autoaccel.study._folder import StudyFolder
 from autoaccel.study._space import SearchSpace
 from autoaccel.study._stage_study import ATTR_KIND, StageStudy, creation_cut_short
 from autoaccel.study._storage import split_study_name, stage_study_name
@@ -87,6 +88,8 @@ def files_dir(study: str, stage_attrs: Iterable[dict[str, Any]]) -> Path:
     project is its own); else the folder ``autoaccel tune`` last wrote them in, when it is
     on this machine, so reports land beside the recommendation wherever the command runs;
     else ``studies/`` of the working folder (a study tuned on another machine)."""
+    if not StudyFolder(study, defaults.STUDIES_DIR).is_folder_name:
+        return defaults.STUDIES_DIR  # no folder can hold its files anywhere
     if (defaults.STUDIES_DIR / study).is_dir():
         return defaults.STUDIES_DIR
     for attrs in stage_attrs:

@@ -72,7 +72,7 @@ def test_a_resume_with_other_arguments_is_refused_before_any_trial(tmp_path) -> 
     )
 
     def inspect(target):
-        return task_facts(script_args=target.args)
+        return task_facts(script=str(target.path), script_args=target.args)
 
     script = str(SCRIPTS / "argparse_mlp.py")
     tune(script, options, run=FakeRunner(), hardware=cpu_host(), inspect=inspect)
