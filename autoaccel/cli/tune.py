@@ -134,7 +134,7 @@ def tune_command(
             }
         )
     else:
-        _print_recommendation(result, storage)
+        _print_recommendation(result, storage, [script, *(script_args or ())])
     if result.interrupted:
         raise typer.Exit(_stopped_exit_code(stops))
 
@@ -163,7 +163,14 @@ def _stopped_exit_code(stops: list[int]) -> int:
     return 128 + (stops[0] if stops else signal.SIGINT)
 
 
-def _print_recommendation(result, storage: str) -> None:
+def _bench_command(command_line: list[str], path: Path) -> str:
+    """``autoaccel bench SCRIPT --config PATH [-- ARGS]``, ready to paste."""
+    script, *args = command_line
+    command = f"autoaccel bench {shlex.quote(script)} --config {shlex.quote(str(path))}"
+    return f"{command} -- {shlex.join(args)}" if args else command
+
+
+def _print_recommendation(result, storage: str, command_line: list[str]) -> None:
     from autoaccel.report import config_line, summary_rows
 
     rec = result.recommendation
@@ -182,7 +189,7 @@ def _print_recommendation(result, storage: str) -> None:
     console.print(
         fmt.plain(
             f"Saved to {result.path}; autoaccel.train(task) and "
-            f"autoaccel bench --config {shlex.quote(str(result.path))} pick it up."
+            f"{_bench_command(command_line, result.path)} pick it up."
         )
     )
     console.print(report_hint(result.study, storage))

@@ -72,6 +72,18 @@ def test_prints_the_recommendation(run_cli, fake_tune, tasks_dir) -> None:
     assert "speedup" in result.stdout and "vs baseline" in result.stdout
     assert "[train 4/4]" in result.stdout  # plain progress lines when not on a terminal
     assert "Saved to studies/tiny/recommendation.json" in result.stdout
+    script = tasks_dir / "tiny.py"
+    assert f"autoaccel bench {script} --config studies/tiny/recommendation.json pick" in (
+        result.stdout
+    )
+
+
+def test_the_bench_hint_repeats_the_scripts_arguments(run_cli, fake_tune, tasks_dir) -> None:
+    script = str(tasks_dir / "tiny.py")
+    result = run_cli("tune", script, "--stage", "train", "--trials", "3", "--", "--data", "a b")
+    assert result.exit_code == 0, result.stderr
+    hint = f"autoaccel bench {script} --config studies/tiny/recommendation.json -- --data 'a b'"
+    assert hint in result.stdout
 
 
 def test_json_output(run_cli, fake_tune, tasks_dir) -> None:
