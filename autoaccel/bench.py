@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tempfile
 from pathlib import Path
 
@@ -69,35 +70,19 @@ def bench(
         raise ConfigError(
             f"this configuration cannot run on {hardware.summary()}: " + "; ".join(reasons) + "."
         )
+    # Every trial process of a bench runs the same script, arguments and machine.
+    spec = functools.partial(
+        TrialSpec, script=target.spec, script_args=target.args, hardware=hardware
+    )
     if stage == "train":
-        spec = TrialSpec(
-            action="train",
-            script=target.spec,
-            script_args=target.args,
-            config=chosen,
-            hardware=hardware,
-        )
-        return BenchResult(target.spec, stage, chosen, facts, hardware, run_trial(spec, timeout_s))
+        result = run_trial(spec(action="train", config=chosen), timeout_s)
+        return BenchResult(target.spec, stage, chosen, facts, hardware, result)
     with tempfile.TemporaryDirectory(prefix="autoaccel-bench-") as folder:
         weights = str(Path(folder, "weights.pt"))
-        train_spec = TrialSpec(
-            action="train",
-            script=target.spec,
-            script_args=target.args,
-            config=facts.baseline,
-            hardware=hardware,
-            weights_out=weights,
-        )
+        train_spec = spec(action="train", config=facts.baseline, weights_out=weights)
         trained = run_trial(train_spec, timeout_s)
         if not trained.ok:
             return BenchResult(target.spec, stage, chosen, facts, hardware, None, trained)
-        spec = TrialSpec(
-            action="deploy",
-            script=target.spec,
-            script_args=target.args,
-            config=chosen,
-            hardware=hardware,
-            weights_in=weights,
-        )
-        result = run_trial(spec, timeout_s)
+        deploy_spec = spec(action="deploy", config=chosen, weights_in=weights)
+        result = run_trial(deploy_spec, timeout_s)
     return BenchResult(target.spec, stage, chosen, facts, hardware, result, trained)
