@@ -7,7 +7,7 @@ from autoaccel.runner._inspect import inspect_script
 from autoaccel.runner._machine import CpuCounters, LoadMeter, MachineLoad
 from autoaccel.runner._outcome import classify_exception, is_oom_error
 from autoaccel.runner._result import OUTCOMES, Action, Outcome, TrialResult, TrialSpec
-from autoaccel.runner._spawn import run_trial
+from autoaccel.runner._spawn import run_trial, stop_trials, trial_environment
 
 __all__ = [
     "OUTCOMES",
@@ -22,4 +22,6 @@ __all__ = [
     "inspect_script",
     "is_oom_error",
     "run_trial",
+    "stop_trials",
+    "trial_environment",
 ]

@@ -40,7 +40,7 @@ def execute(spec: TrialSpec) -> TrialResult:
         assert spec.config is not None and spec.hardware is not None
         from autoaccel.engine import use_cores
 
-        use_cores(spec.hardware.usable_cores)
+        use_cores(spec.threads)
         if spec.action == "pace":
             return TrialResult(
                 outcome="ok", pace=_pace(task, spec), duration_s=time.perf_counter() - start

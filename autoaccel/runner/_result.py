@@ -40,6 +40,19 @@ class TrialSpec(BaseModel):
         default=None, description="Stop early (pruned) when clearly slower than this."
     )
     stage: Stage = Field(default="train", description="pace: which stage's loop to time")
+    devices: tuple[int, ...] = Field(
+        default=(), description="Accelerators (the probe's indices) the trial sees; (): all."
+    )
+    cores: tuple[int, ...] = Field(
+        default=(), description="CPU cores the trial is pinned to; (): all this process may use."
+    )
+
+    @property
+    def threads(self) -> int:
+        """Compute threads: one per core the trial may use."""
+        if self.cores:
+            return len(self.cores)
+        return self.hardware.usable_cores if self.hardware else 1
 
     @property
     def user_folder(self) -> Path:

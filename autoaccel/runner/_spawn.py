@@ -8,8 +8,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,6 +22,39 @@ from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
 from autoaccel.runner._tree import TrialTree
 
 LOG_TAIL_CHARS = 4000
+# The variable that picks the devices a trial sees, per accelerator kind. ROCm's lower-level
+# ROCR_VISIBLE_DEVICES is left as it is: the probe numbered the devices it lets through.
+VISIBLE_DEVICES = {"cuda": "CUDA_VISIBLE_DEVICES", "rocm": "HIP_VISIBLE_DEVICES"}
+
+# The process groups of the trials this process runs now, several when trials run at once.
+_running: set[int] = set()
+_running_lock = threading.Lock()
+
+
+def stop_trials() -> None:
+    """Kill the process group of every trial this process runs now. A tuner running trials
+    in threads calls it on Ctrl-C: each thread's ``run_trial`` then returns."""
+    with _running_lock:
+        groups = list(_running)
+    for group in groups:
+        _kill_group(group)
+
+
+def trial_environment(spec: TrialSpec, environ: Mapping[str, str]) -> dict[str, str]:
+    """The trial's environment: ``environ``, with only ``spec.devices`` visible.
+
+    The probe numbered the devices this process sees, so where ``environ`` already narrows
+    them, index i is the i-th entry of that list.
+    """
+    env = dict(environ)
+    primary = spec.hardware.primary if spec.hardware else None
+    if not spec.devices or primary is None or primary.kind not in VISIBLE_DEVICES:
+        return env
+    name = VISIBLE_DEVICES[primary.kind]
+    seen = environ.get(name) or environ.get("CUDA_VISIBLE_DEVICES") or ""
+    listed = [entry.strip() for entry in seen.split(",") if entry.strip()]
+    env[name] = ",".join(listed[i] if i < len(listed) else str(i) for i in spec.devices)
+    return env
 
 
 def run_trial(
@@ -47,7 +81,11 @@ def run_trial(
         log_path = Path(folder, "log.txt")
         stack_path = Path(folder, "stack.txt")
         spec_path.write_text(spec.model_dump_json())
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", TUNER_PID_VARIABLE: str(os.getpid())}
+        env = {
+            **trial_environment(spec, os.environ),
+            "PYTHONUNBUFFERED": "1",
+            TUNER_PID_VARIABLE: str(os.getpid()),
+        }
         meter.start()
         start = clock()
         with log_path.open("wb") as log:
@@ -64,14 +102,22 @@ def run_trial(
                 start_new_session=True,
                 env=env,
             )
+            with _running_lock:
+                _running.add(process.pid)
             tree = TrialTree(process)
             timed_out = False
             try:
+                if spec.cores:
+                    # Popen returns once the child runs Python, before it starts a thread:
+                    # every thread and process it starts inherits these cores.
+                    os.sched_setaffinity(process.pid, spec.cores)
                 timed_out = tree.wait(timeout_s)
             finally:
                 tree.end()
                 _kill_group(process.pid)
                 process.wait()
+                with _running_lock:
+                    _running.discard(process.pid)
         duration = clock() - start
         machine = meter.stop(duration)
         tail = _tail(log_path)
