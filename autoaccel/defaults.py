@@ -15,3 +15,4 @@ TRIAL_TIMEOUT_S = 600.0  # seconds before one trial process is stopped
 MAX_METRIC_DROP = 0.01  # in the metric's own units: one point of accuracy
 CONFIRM_CANDIDATES = 3  # the best feasible trials measured again against the baseline
 CONFIRM_MAX_ROUNDS = 8  # interleaved rounds at most, when candidates stay hard to tell apart
+HEARTBEAT_S = 30  # seconds between a running trial's heartbeats; stale after two missed

@@ -64,7 +64,7 @@ class PlainProgress:
 
 
 class LiveProgress(PlainProgress):
-    """Finished trials scroll by; below them a panel shows the running trial, the best
+    """Finished trials scroll by; below them a panel shows every running trial, the best
     speedup so far, and elapsed and remaining time."""
 
     def __init__(self, console: Console) -> None:
@@ -72,10 +72,10 @@ class LiveProgress(PlainProgress):
         self.stage = ""
         self.finished = 0
         self.target = 0
-        self.running = ""
+        # Trial number -> its configuration and when it started; several run with --jobs.
+        self.running: dict[int, tuple[str, float]] = {}
         self.best: float | None = None
         self.started = time.monotonic()
-        self.trial_started_at: float | None = None
         self.durations: list[float] = []
         # Last: Live draws the panel at once, from the fields above.
         self.live = Live(
@@ -97,7 +97,7 @@ class LiveProgress(PlainProgress):
             left = "~" + fmt.seconds(average * (self.target - self.finished))
         return fmt.plain(
             f"{self._headline()}\n"
-            f"  running   {self.running}\n"
+            f"{self._running_lines()}"
             f"  best      {fmt.speedup(self.best)} over the baseline\n"
             f"  elapsed   {fmt.seconds(elapsed)}, left {left}"
         )
@@ -105,11 +105,16 @@ class LiveProgress(PlainProgress):
     def _headline(self) -> str:
         if not self.stage:
             return "reading the task's facts"
-        if self.trial_started_at is not None:
-            running = fmt.seconds(time.monotonic() - self.trial_started_at)
-            number = min(self.finished + 1, self.target)
-            return f"{self.stage} stage: trial {number} of {self.target} ({running})"
-        return f"{self.stage} stage: {self.finished} of {self.target} trials finished"
+        done = f"{self.stage} stage: {self.finished} of {self.target} trials finished"
+        return f"{done}, {len(self.running)} running" if self.running else done
+
+    def _running_lines(self) -> str:
+        now = time.monotonic()
+        lines = [
+            f"  running   trial {number} ({fmt.seconds(now - since)}): {config}\n"
+            for number, (config, since) in sorted(self.running.items())
+        ]
+        return "".join(lines) or "  running   -\n"
 
     def stage_started(self, stage: str, finished: int, target: int, space_size: int) -> None:
         super().stage_started(stage, finished, target, space_size)
@@ -118,8 +123,7 @@ class LiveProgress(PlainProgress):
         self.durations.clear()
 
     def trial_started(self, stage: str, number: int, role: str, config: dict[str, Any]) -> None:
-        self.running = f"trial {number}: {_config_text(config)}"
-        self.trial_started_at = time.monotonic()
+        self.running[number] = (_config_text(config), time.monotonic())
 
     def trial_finished(
         self,
@@ -133,5 +137,4 @@ class LiveProgress(PlainProgress):
         self.finished, self.best = finished, best_speedup
         if record.duration_s:
             self.durations.append(record.duration_s)
-        self.running = ""
-        self.trial_started_at = None
+        self.running.pop(record.number, None)

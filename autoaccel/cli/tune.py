@@ -93,6 +93,20 @@ def tune_command(
         int,
         typer.Option(help="Paired rounds at most, when the candidates stay hard to tell apart."),
     ] = defaults.CONFIRM_MAX_ROUNDS,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            help="Trials measured at once, each on a GPU of its own, or on a CPU on cores of "
+            "its own [default: one per GPU; 1 on a CPU]."
+        ),
+    ] = None,
+    heartbeat: Annotated[
+        int,
+        typer.Option(
+            help="Seconds between the heartbeats of each running trial in the storage; a "
+            "trial silent for twice as long is taken over by another tuner of the study."
+        ),
+    ] = defaults.HEARTBEAT_S,
     json_output: JsonOption = False,
 ) -> None:
     """Search for the fastest setup of SCRIPT whose metric holds; save the recommendation."""
@@ -113,6 +127,8 @@ def tune_command(
         run_epochs=run_epochs,
         max_rounds=max_rounds,
         script_args=tuple(script_args or ()),
+        jobs=jobs,
+        heartbeat_s=heartbeat,
     )
     out = err_console if json_output else console
     live = out.is_terminal and not json_output

@@ -42,7 +42,7 @@ class TrialOwner:
 
         A tuner on another host (a shared PostgreSQL study) cannot be checked: it counts as
         running. A trial of the asking process itself was left by an earlier call in it that
-        stopped half-way: a tuner asks only while it runs no trial.
+        stopped half-way: the asking tuner leaves out the trials it runs now.
         """
         import psutil
 

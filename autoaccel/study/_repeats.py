@@ -28,15 +28,23 @@ def earlier_trial(
     return None
 
 
-def untried(grid: Sequence[Config], records: Sequence[TrialRecord], stage: str) -> list[Config]:
-    """The configurations of ``grid`` that no stored trial measured or ruled out.
+def untried(
+    grid: Sequence[Config],
+    records: Sequence[TrialRecord],
+    stage: Stage,
+    busy: Sequence[Config] = (),
+) -> list[Config]:
+    """The configurations of ``grid`` that no stored trial measured or ruled out, and that
+    no running trial (``busy``) is measuring.
 
     When the sampler repeats itself, the tuner measures one of these instead, so every
     trial of the budget buys information.
     """
+    running = [config.for_stage(stage) for config in busy]
     return [
         config
         for config in grid
         if earlier_trial(records, config, stage) is None
         and out_of_memory_at(records, config, stage) is None
+        and config.for_stage(stage) not in running
     ]

@@ -15,6 +15,7 @@ from autoaccel.knobs import TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import MIN_ROUNDS
 from autoaccel.runner import TrialResult, TrialSpec
+from autoaccel.study._devices import DevicePool
 from autoaccel.study._progress import TuneProgress
 from autoaccel.study._stage_study import StageStudy
 from autoaccel.task import ScriptTarget
@@ -47,6 +48,8 @@ class TuneOptions:
     run_epochs: float | None = None  # the real training's length; None: the task's, if any
     max_rounds: int = defaults.CONFIRM_MAX_ROUNDS
     script_args: tuple[str, ...] = ()  # the script's own command line, after --
+    jobs: int | None = None  # trials at once; None: one per GPU, or 1 on a CPU
+    heartbeat_s: int = defaults.HEARTBEAT_S  # a trial whose tuner is silent 2x this is stale
 
     def check(self) -> None:
         if self.stage not in STAGE_CHOICES:
@@ -61,6 +64,10 @@ class TuneOptions:
         ):
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise ConfigError(f"{flag} must be a positive number{unit}, got {value}.")
+        if self.jobs is not None and self.jobs < 1:
+            raise ConfigError(f"--jobs must be at least 1, got {self.jobs}.")
+        if self.heartbeat_s < 1:
+            raise ConfigError(f"--heartbeat must be at least 1 second, got {self.heartbeat_s}.")
         if self.max_metric_drop is not None and not (
             math.isfinite(self.max_metric_drop) and self.max_metric_drop >= 0
         ):
@@ -104,6 +111,7 @@ class Tuning:
     run: Callable[[TrialSpec, float], TrialResult]
     clock: Callable[[], float]
     sleep: Callable[[float], None]
+    pool: DevicePool  # what the trials that run at once each get
 
 
 @dataclasses.dataclass(frozen=True)

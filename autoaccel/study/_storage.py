@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +84,13 @@ def check_study_name(name: str) -> str:
     return name
 
 
-def open_storage(url: str, *, create: bool = True) -> Any:
+def open_storage(url: str, *, create: bool = True, heartbeat_s: int | None = None) -> Any:
     """An Optuna RDB storage for ``url``.
 
     For SQLite, the folder is created when ``create`` is set (the first ``tune``); a report
-    on a missing file is an error instead of an empty database.
+    on a missing file is an error instead of an empty database. A tuner passes
+    ``heartbeat_s``: it records a heartbeat of each trial it runs that often, and takes a
+    trial whose heartbeat is older than twice that for one whose tuner is gone.
     """
     import sqlalchemy.exc
 
@@ -102,7 +105,7 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     if scheme == "sqlite":
         _prepare_sqlite(url, create)
     try:
-        storage = _connect(url)
+        storage = _connect(url, heartbeat_s)
     except ImportError:
         raise StorageError(
             f"the database driver for {redact(url)} is not installed; for PostgreSQL run "
@@ -122,7 +125,7 @@ def open_storage(url: str, *, create: bool = True) -> Any:
     return storage
 
 
-def _connect(url: str, attempts: int = 3) -> Any:
+def _connect(url: str, heartbeat_s: int | None, attempts: int = 3) -> Any:
     """Open the storage, retrying when another process created its tables at the same moment.
 
     Two tuners (or a tuner and a report) opening a new database together both try to create
@@ -134,7 +137,11 @@ def _connect(url: str, attempts: int = 3) -> Any:
 
     for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(url, skip_compatibility_check=False)
+            with warnings.catch_warnings():  # heartbeat_interval is marked experimental
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, skip_compatibility_check=False, heartbeat_interval=heartbeat_s
+                )
         except sqlalchemy.exc.SQLAlchemyError as error:
             if not _created_meanwhile(error) or attempt == attempts - 1:
                 raise

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autoaccel.study._next_trial import Measure, WaitForBaseline
@@ -47,6 +47,8 @@ def start_trial(
     fixed = {"fixed_params": ss.space.params_for(step.config)} if step.config else {}
     template = create_trial(state=TrialState.RUNNING, user_attrs=attrs, system_attrs=fixed)
     trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
+    # Optuna never takes a trial without a heartbeat for stale: give it one at once.
+    record_heartbeats(study, [trial_id])
     number = study._storage.get_trial_number_from_id(trial_id)
     earlier = [t for t in study.get_trials(deepcopy=False) if t.number < number]
     if plan(earlier) != step:
@@ -64,14 +66,35 @@ def stop_own_trials(study: optuna.Study, owner: TrialOwner) -> None:
     _stop([t for t in running if TrialOwner.of(t) == owner], study)
 
 
-def stop_left_over_trials(study: optuna.Study, here: TrialOwner) -> list[int]:
-    """Mark failed the RUNNING trials stopped tuners left; returns their numbers."""
+def record_heartbeats(study: optuna.Study, trial_ids: Iterable[int]) -> None:
+    """Say that these trials' tuner is alive, where the storage keeps heartbeats."""
+    storage = study._storage
+    if storage.get_heartbeat_interval():
+        for trial_id in trial_ids:
+            storage.record_heartbeat(trial_id)
+
+
+def stop_left_over_trials(
+    study: optuna.Study, here: TrialOwner, running_here: Collection[int] = ()
+) -> list[int]:
+    """Mark failed the RUNNING trials stopped tuners left: those whose tuner's process is
+    gone (on this host), and those whose heartbeat is stale (any host: a tuner killed, or
+    its machine lost). ``running_here`` are the trials the asking tuner runs now: any other
+    trial of its own was left by an earlier call that stopped half-way. Returns the numbers
+    of the trials marked failed."""
+    import warnings
+
+    import optuna
     from optuna.trial import TrialState
 
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    left = [t for t in running if is_left_over(t, here)]
+    left = [t for t in running if t.number not in running_here and is_left_over(t, here)]
     _stop(left, study)
-    return [t.number for t in left]
+    with warnings.catch_warnings():  # fail_stale_trials is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    failed = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+    return [t.number for t in running if t.number in failed]
 
 
 def _stop(trials: Iterable[optuna.trial.FrozenTrial], study: optuna.Study) -> None:

@@ -16,6 +16,7 @@ import functools
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,14 @@ from autoaccel.errors import BaselineFailedError, RunFailedError, TaskError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, best_feasible
-from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
+from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial, stop_trials
 from autoaccel.study._confirm import confirm_stage
 from autoaccel.study._deploy_weights import weights_choice
+from autoaccel.study._devices import Placement, device_pool, devices_needed
 from autoaccel.study._first_guess import first_guess
 from autoaccel.study._floor import throughput_floor
 from autoaccel.study._folder import StudyFolder
-from autoaccel.study._next_trial import WaitForBaseline, next_trial
+from autoaccel.study._next_trial import Measure, WaitForBaseline, next_trial
 from autoaccel.study._oom_bound import out_of_memory_at
 from autoaccel.study._owner import TrialOwner
 from autoaccel.study._progress import SilentProgress, TuneProgress
@@ -54,7 +56,12 @@ from autoaccel.study._stored import (
     record_files_dir,
 )
 from autoaccel.study._study_task import check_same_task
-from autoaccel.study._trials import start_trial, stop_left_over_trials, stop_own_trials
+from autoaccel.study._trials import (
+    record_heartbeats,
+    start_trial,
+    stop_left_over_trials,
+    stop_own_trials,
+)
 from autoaccel.task import ScriptTarget, resolve_script
 
 BASELINE_POLL_S = 2.0
@@ -92,11 +99,12 @@ def tune(
     options.check()
     target = resolve_script(script, options.script_args)
     name = check_study_name(options.study or target.name)
-    storage = open_storage(options.storage)
+    storage = open_storage(options.storage, heartbeat_s=options.heartbeat_s)
     if hardware is None:
         from autoaccel.probe import probe
 
         hardware = probe()
+    pool = device_pool(hardware, options.jobs)
     tuning = Tuning(
         name=name,
         storage=storage,
@@ -108,6 +116,7 @@ def tune(
         run=run,
         clock=clock,
         sleep=sleep,
+        pool=pool,
     )
     if target.args:
         tuning.progress.note(describe_arguments(target))
@@ -192,15 +201,30 @@ def _run_stage(stage_run: StageRun) -> None:
         confirm_stage(stage_run)
 
 
+@dataclasses.dataclass
+class _Ours:
+    """A trial of this tuner: measuring in a thread (``future``), waiting for devices, or
+    waiting for ``twin``, a running trial of the same configuration, to copy its result."""
+
+    trial: Any
+    role: str
+    config: Config
+    placement: Placement | None = None
+    future: Future | None = None
+    twin: int | None = None
+
+
 def _search(stage_run: StageRun) -> bool:
     """Run trials until the study holds ``options.trials`` measured ones (those other tuners
     are running count); False when the time budget ran out first.
 
-    Ctrl-C (or SIGTERM, which the command turns into the same) stops the trial process,
-    marks this tuner's trial failed, so that it runs again, and raises :class:`Interrupted`.
+    Up to ``tuning.pool.jobs`` trials run at once, each in a thread of this process that
+    waits on its trial process; only this thread writes the storage. Ctrl-C (or SIGTERM,
+    which the command turns into the same) kills every trial process, marks this tuner's
+    trials failed, so that they run again, and raises :class:`Interrupted`.
     """
     tuning, ss = stage_run.tuning, stage_run.study
-    options, progress = tuning.options, tuning.progress
+    options, progress, pool = tuning.options, tuning.progress, tuning.pool
     owner = TrialOwner.this_process()
     sampler = tuner_sampler(options.seed, options.trials)
     guess = first_guess(ss.space, tuning.hardware, ss.task, ss.baseline)
@@ -213,65 +237,195 @@ def _search(stage_run: StageRun) -> bool:
         progress.note(f"train: {rule}")
     chosen: Config | None = None  # not measured yet: what follows a repeat
     waiting_since: float | None = None
-    try:
-        while True:
-            if stage_run.deadline is not None and tuning.clock() >= stage_run.deadline:
-                progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
-                return False
-            plan = functools.partial(
-                next_trial, baseline=ss.baseline, guess=guess, target=options.trials, chosen=chosen
-            )
-            trials = _stop_left_over_trials(ss, owner, progress)
-            step = plan(trials)
-            if step is None:
-                return True
-            if isinstance(step, WaitForBaseline):
-                waiting_since = _wait_for_baseline(stage_run, step, waiting_since)
-                continue
-            waiting_since = None
-            if step.role != "baseline":
-                _check_baseline(ss, records_of(trials))
-            trial = start_trial(ss, owner, step, plan, sampler)
-            if trial is None:
-                continue
-            chosen = None
-            if _run_trial(stage_run, trial, step.role):
-                chosen = _untried(ss, trial.number)
-                if chosen is None:
-                    progress.note(f"{ss.stage}: every configuration in the space is measured")
-                    return True
-    except KeyboardInterrupt:
-        stop_own_trials(ss.optuna_study, owner)
-        raise Interrupted() from None
+    ours: list[_Ours] = []
+    done: bool | None = None  # set once no trial may start: what the search returns
+    beat_s = float(options.heartbeat_s)
+    with ThreadPoolExecutor(pool.jobs, thread_name_prefix="autoaccel-trial") as threads:
+        try:
+            while True:
+                record_heartbeats(ss.optuna_study, [o.trial._trial_id for o in ours])
+                _finish_measured(stage_run, ours)
+                _start_waiting(stage_run, ours, threads)
+                if done is None and pool.has_room() and not _waiting_for_devices(ours):
+                    if stage_run.deadline is not None and tuning.clock() >= stage_run.deadline:
+                        progress.note(f"{ss.stage}: the time budget is spent; stopping this stage")
+                        done = False
+                        continue
+                    plan = functools.partial(
+                        next_trial,
+                        baseline=ss.baseline,
+                        guess=guess,
+                        target=options.trials,
+                        chosen=chosen,
+                    )
+                    trials = _stop_left_over_trials(ss, owner, ours, progress)
+                    step = plan(trials)
+                    if step is None and not ours:
+                        return True
+                    if isinstance(step, WaitForBaseline) and not ours:
+                        waiting_since = _wait_for_baseline(stage_run, step, waiting_since)
+                        continue
+                    if isinstance(step, Measure):
+                        waiting_since = None
+                        if step.role != "baseline":
+                            _check_baseline(ss, records_of(trials))
+                        trial = start_trial(ss, owner, step, plan, sampler)
+                        if trial is not None:
+                            chosen = None
+                            if not _start(stage_run, trial, step.role, ours, threads):
+                                chosen = _untried(ss, trial.number)
+                                if chosen is None:
+                                    progress.note(
+                                        f"{ss.stage}: every configuration in the space is measured"
+                                    )
+                                    done = True
+                        continue
+                if done is not None and not ours:
+                    return done
+                _wait(tuning, ours, beat_s)
+        except BaseException as stop:
+            stop_trials()  # each thread's trial process: its thread then returns
+            wait([o.future for o in ours if o.future is not None])
+            stop_own_trials(ss.optuna_study, owner)
+            if isinstance(stop, KeyboardInterrupt):
+                raise Interrupted() from None
+            raise
 
 
-def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
-    """Measure the trial's configuration, or take its result from what is known already,
-    and tell the study; True when it was known (a repeat, or sure to run out of memory)."""
-    tuning, ss = stage_run.tuning, stage_run.study
-    options, progress = tuning.options, tuning.progress
+def _start(
+    stage_run: StageRun, trial: Any, role: str, ours: list[_Ours], threads: ThreadPoolExecutor
+) -> bool:
+    """Give the new trial its configuration and start measuring it; False when its result
+    is known without a trial process (a repeat, sure to run out of memory) or will be (a
+    running trial measures the same configuration): the search then picks an untried one."""
+    ss = stage_run.study
     config = ss.space.suggest(trial, ss.baseline)
     trial.set_user_attr("config", config.model_dump())
+    entry = _Ours(trial, role, config)
+    ours.append(entry)
+    if role != "search":
+        _launch(stage_run, entry, threads)
+        return True
+    entry.twin = _running_twin(ss, trial.number, config)
+    if entry.twin is not None:
+        return False
+    known = _known_outcome(ss.records(), config, ss.stage)
+    if known is None:
+        _launch(stage_run, entry, threads)
+        return True
+    ours.remove(entry)
+    _finish(stage_run, trial, role, *known)
+    return False
+
+
+def _running_twin(ss: StageStudy, number: int, config: Config) -> int | None:
+    """Another RUNNING trial of the stage measuring the same configuration, if any."""
+    key = config.for_stage(ss.stage)
+    return next(
+        (n for n, c in _running_configs(ss) if n != number and c.for_stage(ss.stage) == key),
+        None,
+    )
+
+
+def _running_configs(ss: StageStudy) -> list[tuple[int, Config]]:
+    """The stage's RUNNING trials (any tuner's) that have a configuration already."""
+    from optuna.trial import TrialState
+
+    running = ss.optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return [
+        (t.number, Config.model_validate(t.user_attrs["config"]))
+        for t in running
+        if "config" in t.user_attrs
+    ]
+
+
+def _launch(stage_run: StageRun, entry: _Ours, threads: ThreadPoolExecutor) -> None:
+    """Measure the trial in a thread once the pool has the devices it needs."""
+    tuning, ss = stage_run.tuning, stage_run.study
+    placement = tuning.pool.take(devices_needed(entry.config))
+    if placement is None:
+        return
+    entry.placement = placement
+    if tuning.pool.jobs > 1:
+        entry.trial.set_user_attr(
+            "placement",
+            {"jobs": tuning.pool.jobs, "devices": placement.devices, "cores": placement.cores},
+        )
+    tuning.progress.trial_started(
+        ss.stage, entry.trial.number, entry.role, entry.config.for_stage(ss.stage)
+    )
+    records = ss.records()
+    # The baseline always runs to the end: every other trial is measured against it.
+    floor = throughput_floor(records, ss.max_metric_drop) if entry.role != "baseline" else None
+    spec = TrialSpec(
+        action=ss.stage,
+        script=tuning.target.spec,
+        script_args=tuning.target.args,
+        config=entry.config,
+        hardware=tuning.hardware,
+        seed=tuning.options.seed,
+        weights_in=stage_run.weights,
+        min_throughput=floor,
+        devices=placement.devices,
+        cores=placement.cores,
+    )
+    entry.future = threads.submit(_measure, stage_run, entry.trial.number, spec)
+
+
+def _waiting_for_devices(ours: list[_Ours]) -> bool:
+    return any(o.future is None and o.twin is None for o in ours)
+
+
+def _start_waiting(stage_run: StageRun, ours: list[_Ours], threads: ThreadPoolExecutor) -> None:
+    """Start the trials that wait: for devices, or for a twin that has now ended. A twin
+    that finished gives its result (a repeat); one that was stopped leaves the
+    configuration to measure."""
+    from optuna.trial import TrialState
+
+    ss = stage_run.study
+    running = {
+        t.number for t in ss.optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    }
+    for entry in [o for o in ours if o.future is None]:
+        if entry.twin is not None:
+            if entry.twin in running:
+                continue
+            entry.twin = None
+            known = _known_outcome(ss.records(), entry.config, ss.stage)
+            if known is not None:
+                ours.remove(entry)
+                _finish(stage_run, entry.trial, entry.role, *known)
+                continue
+        _launch(stage_run, entry, threads)
+
+
+def _finish_measured(stage_run: StageRun, ours: list[_Ours]) -> None:
+    """Tell the study what each trial that ended measured, and give back its devices."""
+    for entry in [o for o in ours if o.future is not None and o.future.done()]:
+        ours.remove(entry)
+        assert entry.placement is not None
+        stage_run.tuning.pool.give_back(entry.placement)
+        result, attrs = entry.future.result()
+        _finish(stage_run, entry.trial, entry.role, result, attrs)
+
+
+def _wait(tuning: Tuning, ours: list[_Ours], beat_s: float) -> None:
+    """Until a trial of this tuner ends, at most one heartbeat; a tuner whose trials only
+    wait for other tuners' trials polls."""
+    futures = [o.future for o in ours if o.future is not None]
+    if futures:
+        wait(futures, timeout=beat_s, return_when=FIRST_COMPLETED)
+    else:
+        tuning.sleep(min(beat_s, BASELINE_POLL_S))
+
+
+def _finish(
+    stage_run: StageRun, trial: Any, role: str, result: TrialResult, attrs: dict[str, Any]
+) -> None:
+    """Tell the study the trial's result and show it."""
+    tuning, ss = stage_run.tuning, stage_run.study
     records = ss.records()
     baseline = baseline_of(records) if role != "baseline" else None
-    known = _known_outcome(records, config, ss.stage) if role == "search" else None
-    if known is not None:
-        result, attrs = known
-    else:
-        progress.trial_started(ss.stage, trial.number, role, config.for_stage(ss.stage))
-        # The baseline always runs to the end: every other trial is measured against it.
-        floor = throughput_floor(records, ss.max_metric_drop) if role != "baseline" else None
-        spec = TrialSpec(
-            action=ss.stage,
-            script=tuning.target.spec,
-            script_args=tuning.target.args,
-            config=config,
-            hardware=tuning.hardware,
-            seed=options.seed,
-            weights_in=stage_run.weights,
-            min_throughput=floor,
-        )
-        result, attrs = _measure(stage_run, trial.number, spec)
     base_metric = (
         baseline.measurement.metric
         if baseline is not None and baseline.measurement is not None
@@ -281,14 +435,13 @@ def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
     if role == "baseline" and not result.ok:
         raise BaselineFailedError(_baseline_failure(ss, result))
     records = ss.records()
-    progress.trial_finished(
+    tuning.progress.trial_finished(
         ss.stage,
         next(r for r in records if r.number == trial.number),
         ss.finished_count(),
-        options.trials,
+        tuning.options.trials,
         _best_speedup(records, ss.max_metric_drop),
     )
-    return known is not None
 
 
 def _measure(
@@ -323,8 +476,10 @@ def measurement_doubt(result: TrialResult) -> str | None:
 
 
 def _untried(ss: StageStudy, seed: int) -> Config | None:
-    """After a repeat, a configuration nothing has measured yet; None if none is left."""
-    left = untried(ss.space.grid(ss.baseline), ss.records(), ss.stage)
+    """After a repeat, a configuration nothing has measured or is measuring yet; None if
+    none is left."""
+    busy = [config for _, config in _running_configs(ss)]
+    left = untried(ss.space.grid(ss.baseline), ss.records(), ss.stage, busy)
     return random.Random(seed).choice(left) if left else None
 
 
@@ -338,9 +493,12 @@ def _tell(
     ss.optuna_study.tell(trial, trial_values(result))
 
 
-def _stop_left_over_trials(ss: StageStudy, owner: TrialOwner, progress: TuneProgress) -> list:
+def _stop_left_over_trials(
+    ss: StageStudy, owner: TrialOwner, ours: list[_Ours], progress: TuneProgress
+) -> list:
     """The stage's trials, once those a stopped tuner left RUNNING are marked failed."""
-    stopped = stop_left_over_trials(ss.optuna_study, owner)
+    running_here = {o.trial.number for o in ours}
+    stopped = stop_left_over_trials(ss.optuna_study, owner, running_here)
     for number in stopped:
         progress.note(
             f"{ss.stage}: trial {number} was left running by a stopped tuner; "

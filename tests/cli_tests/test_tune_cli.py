@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import optuna
 import pytest
@@ -160,17 +161,38 @@ def test_live_panel_on_a_terminal() -> None:
         progress.stage_started("train", 0, 2, 40)
         progress.trial_started("train", 0, "baseline", {"batch_size": 64})
         panel = progress._panel().plain
-        assert "train stage: trial 1 of 2" in panel
-        assert "running   trial 0: batch_size=64" in panel
+        assert "train stage: 0 of 2 trials finished, 1 running" in panel
+        assert re.search(r"running   trial 0 \(\d.*\): batch_size=64", panel)
         finish(progress, 0)
         panel = progress._panel().plain
         assert "1 of 2 trials finished" in panel and "best      1.00x" in panel
         assert "left ~4.00 s" in panel
+        assert "running   -" in panel
         progress.trial_started("train", 1, "search", {"batch_size": 128})
-        assert "trial 2 of 2" in progress._panel().plain
+        assert "1 of 2 trials finished, 1 running" in progress._panel().plain
         finish(progress, 1)
         panel = progress._panel().plain
     assert "2 of 2 trials finished" in panel and "left -" in panel
+
+
+def test_live_panel_shows_every_running_trial() -> None:
+    from rich.console import Console
+
+    from autoaccel.cli._progress import LiveProgress
+    from autoaccel.recommend import TrialRecord
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with LiveProgress(console) as progress:
+        progress.stage_started("train", 1, 4, 40)
+        progress.trial_started("train", 1, "search", {"batch_size": 128})
+        progress.trial_started("train", 2, "search", {"batch_size": 256})
+        panel = progress._panel().plain
+        assert "1 of 4 trials finished, 2 running" in panel
+        assert "): batch_size=128" in panel and "): batch_size=256" in panel
+        record = TrialRecord(number=1, config={"batch_size": 128}, outcome="ok", duration_s=4.0)
+        progress.trial_finished("train", record, 2, 4, 1.0)
+        panel = progress._panel().plain
+    assert "batch_size=128" not in panel and "trial 2 (" in panel and "2 running" not in panel
 
 
 def test_label_and_value_rows_print_hostile_text_as_text() -> None:

@@ -1,0 +1,176 @@
+"""--jobs: several trials at once in one tuner, each on devices of its own, the baseline
+alone first, no configuration measured twice, and every trial stopped on Ctrl-C."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import optuna
+import pytest
+from fakes import FakeRunner, cpu_host, gpu_host, tune_with_fakes
+
+from autoaccel.errors import ConfigError
+from autoaccel.knobs import Config
+from autoaccel.probe import Accelerator, HardwareProfile
+from autoaccel.runner import TrialResult, TrialSpec
+from autoaccel.study._devices import Placement, device_pool, devices_needed
+
+# Four configurations: the baseline (batch 64) and three others, so that samplers asking
+# while other trials run suggest a running configuration again.
+SMALL_SPACE = "batch_size: [32, 64, 128, 256]\nprecision: [fp32]\nnum_workers: [0]\n"
+
+
+def gpus(count: int, cores: int = 16) -> HardwareProfile:
+    host = gpu_host("NVIDIA H100", "9.0", cores=cores)
+    (gpu,) = host.accelerators
+    return host.model_copy(
+        update={"accelerators": [gpu.model_copy(update={"index": i}) for i in range(count)]}
+    )
+
+
+@dataclasses.dataclass
+class TimedRunner(FakeRunner):
+    """A fake runner whose trials take ``trial_s`` and that notes which ran at once."""
+
+    trial_s: float = 0.2
+    spans: list[tuple[float, float, TrialSpec]] = dataclasses.field(default_factory=list)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def __call__(self, spec: TrialSpec, timeout_s: float) -> TrialResult:
+        start = time.monotonic()
+        result = super().__call__(spec, timeout_s)
+        time.sleep(self.trial_s)
+        with self.lock:
+            self.spans.append((start, time.monotonic(), spec))
+        return result
+
+    def overlapping(self, spec: TrialSpec) -> list[TrialSpec]:
+        (start, end) = next((s, e) for s, e, other in self.spans if other is spec)
+        return [o for s, e, o in self.spans if o is not spec and s < end and start < e]
+
+
+@dataclasses.dataclass
+class CtrlCWhenThreeRun(FakeRunner):
+    """Ctrl-C arrives in the third trial that runs at once (after the baseline)."""
+
+    in_flight: int = 0
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def __call__(self, spec: TrialSpec, timeout_s: float) -> TrialResult:
+        result = super().__call__(spec, timeout_s)
+        if spec.config == Config(batch_size=64):
+            return result
+        with self.lock:
+            self.in_flight += 1
+            third = self.in_flight == 3
+        if third:
+            raise KeyboardInterrupt
+        time.sleep(2.0)
+        return result
+
+
+def small_options(options, folder, **changes):
+    folder.mkdir(parents=True, exist_ok=True)
+    space = folder / "small.yaml"
+    space.write_text(SMALL_SPACE)
+    return dataclasses.replace(options, space=space, confirm=0, **changes)
+
+
+def stage_trials(options) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name="tiny:train", storage=options.storage).get_trials()
+
+
+def test_trials_run_at_once_each_on_a_gpu_of_its_own_after_the_baseline(options, tmp_path) -> None:
+    options = dataclasses.replace(options, trials=6, confirm=0)
+    runner = TimedRunner(trial_s=1.0)  # longer than starting a trial takes
+    tune_with_fakes(options, runner, hardware=gpus(3))
+    search = [spec for _, _, spec in runner.spans if spec.action == "train"]
+    baseline = next(s for s in search if s.config == Config(batch_size=64))
+    assert runner.overlapping(baseline) == []  # the other slots waited for it
+    assert max(len(runner.overlapping(s)) for s in search) == 2  # three at once
+    for spec in search:
+        assert len(spec.devices) == 1
+        assert all(o.devices != spec.devices for o in runner.overlapping(spec))
+    trials = stage_trials(options)
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    measured = [t for t in trials if t.state.name == "COMPLETE" and "repeat_of" not in t.user_attrs]
+    assert len(measured) == 6
+    assert {t.user_attrs["placement"]["jobs"] for t in measured} == {3}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_configuration_is_measured_twice_while_several_run(options, tmp_path, seed) -> None:
+    """With seeds 4 and 5 the sampler suggests the configuration a running trial measures:
+    that trial waits for it and copies its result instead."""
+    options = small_options(options, tmp_path, trials=4, seed=seed)
+    runner = TimedRunner(trial_s=0.1)
+    tune_with_fakes(options, runner, hardware=gpus(3))
+    measured = [s.config for _, _, s in runner.spans if s.action == "train"]
+    assert len(measured) == len(set(measured)) == 4  # every configuration of the space, once
+    trials = stage_trials(options)
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+
+
+def test_ctrl_c_with_several_trials_running_marks_each_interrupted(options) -> None:
+    options = dataclasses.replace(options, trials=8, confirm=0)
+    runner = CtrlCWhenThreeRun()
+    result = tune_with_fakes(options, runner, hardware=gpus(3))
+    assert result.interrupted
+    trials = stage_trials(options)
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    stopped = [t for t in trials if t.state.name == "FAIL"]
+    assert len(stopped) == 3  # the one stopped by Ctrl-C and the two running beside it
+    assert all(t.user_attrs["outcome"] == "interrupted" for t in stopped)
+
+
+def test_devices_needed_is_one_gpu_for_every_configuration_today() -> None:
+    assert devices_needed(Config()) == 1
+    assert devices_needed(Config(batch_size=1024, precision="bf16")) == 1
+
+
+def test_gpu_pool_gives_each_trial_its_own_gpu() -> None:
+    pool = device_pool(gpus(2), None)
+    assert pool.jobs == 2
+    first, second = pool.take(1), pool.take(1)
+    assert {first, second} == {Placement(devices=(0,)), Placement(devices=(1,))}
+    assert pool.take(1) is None and not pool.has_room()
+    pool.give_back(first)
+    assert pool.take(1) == first
+
+
+def test_cpu_pool_splits_the_cores_into_equal_disjoint_shares() -> None:
+    assert device_pool(cpu_host(cores=8), None).units == [Placement()]  # alone: unchanged
+    pool = device_pool(cpu_host(cores=8), 3, affinity=lambda: range(8))
+    assert [u.cores for u in pool.units] == [(0, 1), (2, 3), (4, 5)]  # cores 6, 7 idle
+    assert pool.shares_cpu
+    # A cgroup quota of 4 cores: only 4 of the 8 cores the affinity lists are used.
+    pool = device_pool(cpu_host(cores=4), 2, affinity=lambda: range(8))
+    assert [u.cores for u in pool.units] == [(0, 1), (2, 3)]
+
+
+@pytest.mark.parametrize(
+    ("hardware", "jobs", "says"),
+    [
+        (cpu_host(cores=2), 0, "--jobs must be at least 1, got 0"),
+        (cpu_host(cores=2), -1, "--jobs must be at least 1"),
+        (cpu_host(cores=2), 3, "more trials at once than the 2 cores"),
+        (gpus(2), 3, "more trials at once than the 2 GPU(s)"),
+        (
+            cpu_host().model_copy(update={"accelerators": [Accelerator(kind="mps")]}),
+            2,
+            "trials on mps cannot be given devices of their own",
+        ),
+    ],
+)
+def test_jobs_the_machine_cannot_give_are_refused(hardware, jobs, says) -> None:
+    with pytest.raises(ConfigError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        device_pool(hardware, jobs, affinity=lambda: range(2))
+
+
+def test_bad_jobs_and_heartbeat_options_are_refused(options) -> None:
+    with pytest.raises(ConfigError, match="--jobs must be at least 1"):
+        dataclasses.replace(options, jobs=0).check()
+    with pytest.raises(ConfigError, match="--heartbeat must be at least 1 second"):
+        dataclasses.replace(options, heartbeat_s=0).check()
