@@ -146,12 +146,16 @@ class EventLog(SilentProgress):
     def __init__(self) -> None:
         self.started: list[int] = []
         self.finished: list[dict[str, Any]] = []
+        self.notes: list[str] = []
 
     def trial_started(self, stage: str, number: int, role: str, config: dict[str, Any]) -> None:
         self.started.append(number)
 
     def trial_finished(self, stage, record, finished, target, best_speedup) -> None:
         self.finished.append({"number": record.number, "finished": finished, "target": target})
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
 
 
 def _short_sleep(seconds: float) -> None:
@@ -174,6 +178,7 @@ def run(options_json: str, events: Path, trial_s: float) -> None:
                 "started": log.started,
                 "finished": log.finished,
                 "measured": measured,
+                "notes": log.notes,
             }
         )
     )
