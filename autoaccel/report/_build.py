@@ -97,6 +97,8 @@ def build_report(
 def _stage_report(
     stored: StageStudy, trials: Sequence[FrozenTrial], script: str, studies_dir: Path
 ) -> StageReport:
+    from autoaccel.study import describe_sharing
+
     stage = stored.stage
     by_number = {t.number: t for t in trials}
     records = stored.records()
@@ -157,6 +159,7 @@ def _stage_report(
             searched,
         ),
         knob_effects=knob_effects(rows, searched, baseline_config, rec, base_rate),
+        sharing=describe_sharing(trials),
         bottleneck=(
             _bottleneck(best, rec, stored.hardware)
             if best is not None and rec is not None

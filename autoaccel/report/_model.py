@@ -148,6 +148,9 @@ class StageReport(_Data):
     knob_effects: list[KnobEffect]
     bottleneck: Bottleneck | None = None
     apply: HowToApply | None = None
+    sharing: str | None = Field(
+        default=None, description="How trials shared the machine when several ran at once."
+    )
 
     def trial(self, number: int) -> TrialRow:
         return next(row for row in self.trials if row.number == number)

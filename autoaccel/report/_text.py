@@ -43,6 +43,8 @@ def _print_stage(stage: StageReport, console: Console) -> None:
     width = min(console.width, max(RULE_WIDTH, title.cell_len + 4))
     console.print(Rule(title, align="left"), width=width)
     console.print(plain(trials_line(stage)))
+    if stage.sharing:
+        console.print(plain(f"Shared machine: {stage.sharing}."))
     rec = stage.recommendation
     if rec is None:
         console.print("No recommendation: the baseline trial has not finished.")

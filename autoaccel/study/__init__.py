@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from autoaccel.study._catalog import StageSummary, StudySummary, list_studies, show_study
 from autoaccel.study._delete import Deletion, delete_study, plan_deletion
+from autoaccel.study._devices import describe_sharing
 from autoaccel.study._folder import StudyFolder
 from autoaccel.study._progress import SilentProgress, TuneProgress
 from autoaccel.study._space import SearchSpace, default_space_path, fit_to, load_space
@@ -42,6 +43,7 @@ __all__ = [
     "TuneResult",
     "default_space_path",
     "delete_study",
+    "describe_sharing",
     "files_dir",
     "fit_to",
     "list_studies",

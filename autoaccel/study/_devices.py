@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config
@@ -36,6 +37,28 @@ class Placement:
         if self.cores:
             return f"cores {','.join(map(str, self.cores))}"
         return "the whole machine"
+
+
+def placement_attr(jobs: int, placement: Placement) -> dict[str, Any]:
+    """The trial attribute that says what a trial ran on when trials ran at once."""
+    return {"jobs": jobs, "devices": list(placement.devices), "cores": list(placement.cores)}
+
+
+def describe_sharing(trials: Iterable[Any]) -> str | None:
+    """How a stage's trials (Optuna trials) shared the machine, for reports; None when
+    each ran alone."""
+    placed = [t.user_attrs["placement"] for t in trials if "placement" in t.user_attrs]
+    if not placed:
+        return None
+    jobs = max(p["jobs"] for p in placed)
+    if any(p["devices"] for p in placed):
+        return f"up to {jobs} trials ran at once, each on a GPU of its own"
+    cores = min(len(p["cores"]) for p in placed)
+    return (
+        f"up to {jobs} trials ran at once and shared this machine, each pinned to {cores} "
+        "core(s) of its own: their throughputs compare with each other, and memory bandwidth "
+        "and caches were shared"
+    )
 
 
 def devices_needed(config: Config) -> int:

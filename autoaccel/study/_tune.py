@@ -28,7 +28,7 @@ from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, best_f
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial, stop_trials
 from autoaccel.study._confirm import confirm_stage
 from autoaccel.study._deploy_weights import weights_choice
-from autoaccel.study._devices import Placement, device_pool, devices_needed
+from autoaccel.study._devices import Placement, device_pool, devices_needed, placement_attr
 from autoaccel.study._first_guess import first_guess
 from autoaccel.study._floor import throughput_floor
 from autoaccel.study._folder import StudyFolder
@@ -99,12 +99,12 @@ def tune(
     options.check()
     target = resolve_script(script, options.script_args)
     name = check_study_name(options.study or target.name)
-    storage = open_storage(options.storage, heartbeat_s=options.heartbeat_s)
     if hardware is None:
         from autoaccel.probe import probe
 
         hardware = probe()
-    pool = device_pool(hardware, options.jobs)
+    pool = device_pool(hardware, options.jobs)  # refused before the storage is touched
+    storage = open_storage(options.storage, heartbeat_s=options.heartbeat_s)
     tuning = Tuning(
         name=name,
         storage=storage,
@@ -347,10 +347,7 @@ def _launch(stage_run: StageRun, entry: _Ours, threads: ThreadPoolExecutor) -> N
         return
     entry.placement = placement
     if tuning.pool.jobs > 1:
-        entry.trial.set_user_attr(
-            "placement",
-            {"jobs": tuning.pool.jobs, "devices": placement.devices, "cores": placement.cores},
-        )
+        entry.trial.set_user_attr("placement", placement_attr(tuning.pool.jobs, placement))
     tuning.progress.trial_started(
         ss.stage, entry.trial.number, entry.role, entry.config.for_stage(ss.stage)
     )

@@ -63,6 +63,16 @@ ROWS = [
         for value in ("-1", str(2**32), str(2**40))
     ),
     *(
+        bad(f"--jobs={value}", *tune("--jobs", value), says="--jobs must be at least 1")
+        for value in ("0", "-2")
+    ),
+    bad(
+        "--jobs=more-than-the-cores",
+        *tune("--jobs", "4097"),
+        says="--jobs 4097 asks for more trials at once than the",
+    ),
+    bad("--heartbeat=0", *tune("--heartbeat", "0"), says="--heartbeat must be at least 1 second"),
+    *(
         bad(
             f"bench --timeout={value}",
             *("bench", str(TINY), "--timeout", value),

@@ -93,3 +93,38 @@ def test_a_stop_before_the_search_begins_exits_quietly(
     assert result.exit_code == exit_code
     assert "Interrupted: finished trials are kept" in result.stderr
     assert signal.getsignal(signal.SIGTERM) == before  # restored for whatever runs next
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs two cores for two trials at once",
+)
+def test_sigterm_with_two_trials_running_stops_both(tmp_path) -> None:
+    storage = f"sqlite:///{tmp_path}/studies/autoaccel.db"
+    command = [
+        *(sys.executable, "-m", "autoaccel", "tune", f"{TASKS / 'tiny.py'}:slow", "--jobs", "2"),
+        *("--stage", "train", "--trials", "3", "--confirm", "0", "--storage", storage),
+    ]
+    tuner = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 240
+    while not two_running(tmp_path, storage):
+        assert tuner.poll() is None and time.monotonic() < deadline, "never two trials at once"
+        time.sleep(0.2)
+    tuner.send_signal(signal.SIGTERM)
+    out, err = tuner.communicate(timeout=60)
+    assert tuner.returncode == 143, out + err
+    assert "Traceback" not in err
+    assert trial_processes(tmp_path) == []
+    trials = stage_trials(storage)
+    assert [t.state.name for t in trials] == ["COMPLETE", "FAIL", "FAIL"]
+    assert all(t.user_attrs["outcome"] == "interrupted" for t in trials[1:])
+    assert {len(t.user_attrs["placement"]["cores"]) for t in trials[1:]} == {1}
+
+
+def two_running(folder: Path, storage: str) -> bool:
+    trials = stage_trials(storage)
+    running = [t for t in trials if t.state.name == "RUNNING" and "placement" in t.user_attrs]
+    return len(running) == 2 and len(trial_processes(folder)) >= 2

@@ -4,6 +4,8 @@ alone first, no configuration measured twice, and every trial stopped on Ctrl-C.
 from __future__ import annotations
 
 import dataclasses
+import io
+import os
 import threading
 import time
 
@@ -174,3 +176,31 @@ def test_bad_jobs_and_heartbeat_options_are_refused(options) -> None:
         dataclasses.replace(options, jobs=0).check()
     with pytest.raises(ConfigError, match="--heartbeat must be at least 1 second"):
         dataclasses.replace(options, heartbeat_s=0).check()
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs two cores to give two trials one each",
+)
+def test_the_report_says_trials_shared_the_cpu(options) -> None:
+    from rich.console import Console
+
+    from autoaccel.report import build_report, print_text
+
+    options = dataclasses.replace(options, trials=4, confirm=0, jobs=2)
+    runner = TimedRunner(trial_s=0.5)
+    tune_with_fakes(options, runner, hardware=cpu_host(cores=2))
+    cores = [s.cores for _, _, s in runner.spans if s.action == "train"]
+    assert all(len(c) == 1 for c in cores) and len(set(cores)) == 2
+    console = Console(file=io.StringIO(), width=200)
+    print_text(build_report(options.storage, "tiny", studies_dir=options.studies_dir), console)
+    assert (
+        "Shared machine: up to 2 trials ran at once and shared this machine, each pinned to "
+        "1 core(s) of its own" in console.file.getvalue()
+    )
+    # Alone on the machine, nothing is said.
+    alone = dataclasses.replace(options, study="alone", jobs=1)
+    tune_with_fakes(alone, hardware=cpu_host(cores=2))
+    console = Console(file=io.StringIO(), width=200)
+    print_text(build_report(options.storage, "alone", studies_dir=options.studies_dir), console)
+    assert "Shared machine" not in console.file.getvalue()
