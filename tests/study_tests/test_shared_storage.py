@@ -1,6 +1,6 @@
-"""Several tuners on one study in a real PostgreSQL server: they share the target, measure
-no configuration twice, and a tuner killed on a machine the others cannot see into has its
-trial taken over once its heartbeat goes stale."""
+"""Several tuners on one study: on a real PostgreSQL server they share the target and
+measure no configuration twice; on PostgreSQL or SQLite, a tuner killed on a machine the
+others cannot see into has its trial taken over once its heartbeat goes stale."""
 
 from __future__ import annotations
 
@@ -53,13 +53,14 @@ def measured(trials) -> list[optuna.trial.FrozenTrial]:
 @pytest.mark.slow
 @pytest.mark.parametrize("tuners", [2, 3])
 def test_tuners_on_one_postgresql_study_share_its_trials(postgres_url, tmp_path, tuners) -> None:
-    options = tuner_options(postgres_url, tmp_path)
+    url = postgres_url
+    options = tuner_options(url, tmp_path)
     events = [tmp_path / f"{n}.json" for n in range(tuners)]
     running = [start_tuner(options, path, 0.5) for path in events]
     for tuner in running:
         _, err = tuner.communicate(timeout=180)
         assert tuner.returncode == 0, err
-    trials = stage_trials(postgres_url)
+    trials = stage_trials(url)
     assert not [t for t in trials if t.state.name == "RUNNING"]
     done = measured(trials)
     assert len(done) == TRIALS  # the study's total, not each tuner's
@@ -73,14 +74,20 @@ def test_tuners_on_one_postgresql_study_share_its_trials(postgres_url, tmp_path,
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare for a second host")
-def test_a_tuner_killed_on_another_host_has_its_trial_taken_over(postgres_url, tmp_path) -> None:
-    options = tuner_options(postgres_url, tmp_path, heartbeat_s=1)
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_a_tuner_killed_on_another_host_has_its_trial_taken_over(kind, request, tmp_path) -> None:
+    """SQLite too: a killed tuner leaves no lock that blocks the next one."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path}/studies/autoaccel.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    options = tuner_options(url, tmp_path, heartbeat_s=1)
     lost = start_tuner(options, tmp_path / "lost.json", 3.0, host="lost-node")
     deadline = time.monotonic() + 60
     victim = None
     while victim is None and time.monotonic() < deadline and lost.poll() is None:
         time.sleep(0.3)
-        with_trials = stage_trials(postgres_url) if _has_study(postgres_url) else []
+        with_trials = stage_trials(url) if _has_study(url) else []
         if measured(with_trials):
             victim = next((t for t in with_trials if t.state.name == "RUNNING"), None)
     if lost.poll() is not None:
@@ -91,7 +98,7 @@ def test_a_tuner_killed_on_another_host_has_its_trial_taken_over(postgres_url, t
     survivor = start_tuner(options, tmp_path / "survivor.json", 0.2)
     _, err = survivor.communicate(timeout=120)
     assert survivor.returncode == 0, err
-    trials = stage_trials(postgres_url)
+    trials = stage_trials(url)
     assert not [t for t in trials if t.state.name == "RUNNING"]
     assert trials[victim.number].state.name == "FAIL"
     retry = next(t for t in trials if t.user_attrs.get("retry_of") == victim.number)
@@ -102,7 +109,12 @@ def test_a_tuner_killed_on_another_host_has_its_trial_taken_over(postgres_url, t
 
 
 def _has_study(url: str) -> bool:
-    return any(s.study_name == "tiny:train" for s in optuna.get_all_study_summaries(url))
+    import sqlalchemy.exc
+
+    try:
+        return any(s.study_name == "tiny:train" for s in optuna.get_all_study_summaries(url))
+    except sqlalchemy.exc.OperationalError:  # the SQLite file's folder is not made yet
+        return False
 
 
 def test_a_machine_unlike_the_studys_is_refused(postgres_url, options) -> None:
