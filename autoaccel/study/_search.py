@@ -284,7 +284,11 @@ def _wait(tuning: Tuning, ours: list[_Ours], beat_s: float) -> None:
 def _finish(
     stage_run: StageRun, trial: Any, role: str, result: TrialResult, attrs: dict[str, Any]
 ) -> None:
-    """Tell the study the trial's result and show it."""
+    """Tell the study the trial's result and show it. A trial another tuner took over
+    meanwhile (this one was silent past its heartbeat's grace: suspended, cut off from
+    the database) keeps what that tuner stored, and the result is dropped."""
+    from optuna.exceptions import UpdateFinishedTrialError
+
     tuning, ss = stage_run.tuning, stage_run.study
     records = ss.records()
     baseline = baseline_of(records) if role != "baseline" else None
@@ -293,7 +297,14 @@ def _finish(
         if baseline is not None and baseline.measurement is not None
         else (result.measurement.metric if result.measurement else 0.0)
     )
-    _tell(ss, trial, result, base_metric, attrs)
+    try:
+        _tell(ss, trial, result, base_metric, attrs)
+    except UpdateFinishedTrialError:
+        tuning.progress.note(
+            f"{ss.stage}: trial {trial.number} was taken over by another tuner while it ran "
+            "(no heartbeat for too long); its result is dropped"
+        )
+        return
     if role == "baseline" and not result.ok:
         raise BaselineFailedError(_baseline_failure(ss, result))
     records = ss.records()

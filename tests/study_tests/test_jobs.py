@@ -204,3 +204,35 @@ def test_the_report_says_trials_shared_the_cpu(options) -> None:
     console = Console(file=io.StringIO(), width=200)
     print_text(build_report(options.storage, "alone", studies_dir=options.studies_dir), console)
     assert "Shared machine" not in console.file.getvalue()
+
+
+@dataclasses.dataclass
+class TakenOverOnce(FakeRunner):
+    """While the first search trial runs, another tuner fails it, as it does a trial whose
+    heartbeat went stale."""
+
+    storage: str = ""
+    taken: list[int] = dataclasses.field(default_factory=list)
+
+    def __call__(self, spec: TrialSpec, timeout_s: float) -> TrialResult:
+        if spec.config != Config(batch_size=64) and not self.taken:
+            study = optuna.load_study(study_name="tiny:train", storage=self.storage)
+            (running,) = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+            study.tell(running.number, state=optuna.trial.TrialState.FAIL)
+            self.taken.append(running.number)
+        return super().__call__(spec, timeout_s)
+
+
+def test_a_trial_taken_over_while_it_ran_keeps_what_the_other_tuner_stored(options) -> None:
+    options = dataclasses.replace(options, trials=4, confirm=0)
+    runner = TakenOverOnce(storage=options.storage)
+    result = tune_with_fakes(options, runner)
+    trials = stage_trials(options)
+    (taken,) = runner.taken
+    assert trials[taken].state.name == "FAIL"
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    done = [t for t in trials if t.state.name == "COMPLETE" and "repeat_of" not in t.user_attrs]
+    assert len(done) == 4
+    retry = next(t for t in trials if t.user_attrs.get("retry_of") == taken)
+    assert retry.user_attrs["config"] == trials[taken].user_attrs["config"]
+    assert result.recommendation.stages["train"] is not None
