@@ -245,10 +245,13 @@ def _start_waiting(stage_run: StageRun, ours: list[_Ours], threads: ThreadPoolEx
     from optuna.trial import TrialState
 
     ss = stage_run.study
+    waiting = [o for o in ours if o.future is None]
+    if not waiting:
+        return
     running = {
         t.number for t in ss.optuna_study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     }
-    for entry in [o for o in ours if o.future is None]:
+    for entry in waiting:
         if entry.twin is not None:
             if entry.twin in running:
                 continue
