@@ -23,7 +23,7 @@ from autoaccel.engine import (
 )
 from autoaccel.knobs import Config
 from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
-from autoaccel.measure._result import Measurement, Throughput
+from autoaccel.measure._result import Measurement, Throughput, flops_fields
 from autoaccel.measure._windows import StepWindows
 from autoaccel.probe import HardwareProfile
 from autoaccel.task import Task
@@ -103,8 +103,6 @@ def measure_train(
     metric = run.evaluate()
     if save_weights is not None:
         torch.save(run.model.state_dict(), save_weights)
-    peak = hw.peak_flops(config.precision)
-    achieved = flops_per_sample * throughput.rate if flops_per_sample else None
     return Measurement(
         stage="train",
         throughput=throughput,
@@ -116,10 +114,7 @@ def measure_train(
         data_wait_share=windows.data_wait_share(),
         peak_memory_bytes=memory.bytes,
         memory_kind=memory.kind,
-        flops_per_sample=flops_per_sample,
-        achieved_flops=achieved,
-        mfu=achieved / peak if achieved and peak else None,
-        peak_flops=peak,
+        **flops_fields(hw, config.precision, flops_per_sample, throughput.rate),
         train_time_s=train_time_s,
         final_loss=float(loss),
         parameters=sum(p.numel() for p in run.model.parameters()),
