@@ -68,15 +68,17 @@ def speedup(value: float | None) -> str:
 
 
 def claim(value: float | None, interval: tuple[float, float] | None, confirmed: bool) -> str:
-    """A speedup as a claim: with its 95% interval, marked when it is inside the noise or
-    was never confirmed in paired rounds."""
+    """A speedup as a claim: with its interval (95% over paired rounds; unconfirmed, the
+    range of the search's windows), marked when it is inside the noise or was never
+    confirmed in paired rounds."""
     if value is None:
         return "-"
+    text = speedup(value)
     if interval is not None:
         low, high = interval
         noise = ", noise" if low <= 1.0 else ""
-        return f"{speedup(value)} [{low:.2f}-{high:.2f}{noise}]"
-    return speedup(value) if confirmed else f"{speedup(value)} (unconfirmed)"
+        text += f" [{low:.2f}-{high:.2f}{noise}]"
+    return text if confirmed else f"{text} (unconfirmed)"
 
 
 def mfu(

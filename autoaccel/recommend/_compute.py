@@ -68,6 +68,9 @@ def recommend_stage(
     speedup = m.throughput.rate / b.throughput.rate
     interval = None
     extra: dict[str, object] = {}
+    if not confirmed and best.number != baseline.number:
+        t, bt = m.throughput, b.throughput
+        extra["speedup_range"] = (t.q1 / bt.q3, t.q3 / bt.q1)
     if confirmed:
         assert confirmation is not None and confirmation.verdict is not None
         estimate = confirmation.verdict.speedups.get(best.number)

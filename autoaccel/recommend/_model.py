@@ -56,6 +56,12 @@ class StageRecommendation(BaseModel):
     confirmed_rounds: int = Field(
         default=0, description="Paired rounds against the baseline; 0: from the search alone."
     )
+    speedup_range: tuple[float, float] | None = Field(
+        default=None,
+        description="From the search alone: the speedup from the slow quartile of its windows "
+        "over the baseline's fast one, to the fast over the slow. Reaching 1.0, the search "
+        "cannot tell the two apart.",
+    )
     confirmation: str | None = Field(default=None, description="Why the rounds chose it.")
     run_epochs: float | None = Field(
         default=None,

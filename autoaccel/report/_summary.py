@@ -78,10 +78,14 @@ def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple
 def speedup_text(rec: StageRecommendation) -> str:
     """The speedup with its 95% interval and how it was found, or why it is not one."""
     if rec.confirmed_rounds == 0:
-        return (
-            f"{fmt.speedup(rec.speedup)} from the search alone (one measurement each, "
-            "not confirmed in paired rounds)"
-        )
+        alone = "from the search alone (one measurement each, not confirmed in paired rounds)"
+        if rec.speedup_range is None:
+            return f"{fmt.speedup(rec.speedup)} {alone}"
+        low, high = rec.speedup_range
+        spread = f"its timed windows give {fmt.speedup(low)} to {fmt.speedup(high)}"
+        if low <= 1.0:
+            return f"{fmt.speedup(rec.speedup)} {alone}; inside the noise: {spread}"
+        return f"{fmt.speedup(rec.speedup)} {alone}; {spread}"
     rounds = f"{rec.confirmed_rounds} paired rounds against the baseline"
     if rec.run_epochs:
         rounds += f", in the time to train {rec.run_epochs:g} epochs, one-off costs included"

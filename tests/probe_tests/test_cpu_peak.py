@@ -69,9 +69,7 @@ def test_mfu_divides_by_the_larger_figure_for_the_cores_the_profile_may_use(host
     assert profile.peak_flops("fp16") is None
     assert profile.best_peak() == ("bf16", pytest.approx(4 * 64 * 2.4e9 / 2))
     # A trial given one of the four cores gets a quarter of the peak.
-    share = profile.model_copy(
-        update={"cpu": profile.cpu.model_copy(update={"usable_cores": 1})}
-    )
+    share = profile.model_copy(update={"cpu": profile.cpu.model_copy(update={"usable_cores": 1})})
     assert share.peak_flops("fp32") == pytest.approx(profile.peak_flops("fp32") / 4)
 
 
