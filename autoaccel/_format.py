@@ -3,10 +3,21 @@ renderer."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.text import Text
+
+# Control characters but newline and tab: C0, DEL and C1.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (ESC as ``\\x1b``): a name or a
+    reason holding a terminal escape sequence must not recolour, retitle or clear the
+    user's terminal."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def plain(text: object, style: str = "") -> Text:
@@ -14,11 +25,12 @@ def plain(text: object, style: str = "") -> Text:
 
     Names, paths, reasons, tracebacks and notes come from users, their tasks, exceptions
     and the storage: a Rich string would read ``[bold]`` in them as a style, ``:smile:``
-    as an emoji and ``[/]`` as an error. Every renderer hands such text to Rich this way.
+    as an emoji and ``[/]`` as an error, and a terminal would obey escape sequences in
+    them. Every renderer hands such text to Rich this way.
     """
     from rich.text import Text
 
-    return Text(str(text), style=style)
+    return Text(printable(str(text)), style=style)
 
 
 def rate(samples_per_s: float | None) -> str:
