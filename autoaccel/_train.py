@@ -1,22 +1,30 @@
 """``autoaccel.train``: train a task for real, with the recommended configuration.
 
-The same loop that trials measure, so what was measured is what trains.
+The same loop that trials measure, so what was measured is what trains. With
+``world_size`` k > 1 the user's process is rank 0 and starts the script again for ranks
+1..k-1; each trains on its shard and ends inside ``train``, so the script's code after it
+(printing, saving) runs once, on rank 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autoaccel import defaults, knobs
-from autoaccel.errors import ConfigError
+from autoaccel.errors import ConfigError, RunFailedError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
 
 if TYPE_CHECKING:
+    from autoaccel.engine import Rank
     from autoaccel.probe import HardwareProfile
 
 
@@ -53,8 +61,12 @@ def train(
     tuned elsewhere) falls back to the baseline, and says so; an explicit ``config`` that
     cannot run is an error.
     """
+    from autoaccel.engine import rank_from_environment
     from autoaccel.probe import probe
 
+    started_rank = rank_from_environment()
+    if started_rank is not None and not started_rank.main:
+        log = _quiet  # rank 0 speaks for every rank
     hardware = probe()
     baseline = task.baseline
     assert isinstance(baseline, Config)
@@ -78,7 +90,66 @@ def train(
         f"autoaccel: training with {source}: "
         + ", ".join(f"{k}={v}" for k, v in config.for_stage("train").items())
     )
-    return _train(task, config, hardware, epochs or task.run_epochs or task.epochs, seed, log)
+    epochs = epochs or task.run_epochs or task.epochs
+    if config.world_size == 1:
+        return _train(task, config, hardware, epochs, seed, log)
+    if started_rank is None:
+        with _other_ranks(config.world_size) as rank:
+            return _train_as(rank, task, config, hardware, epochs, seed, log)
+    _train_as(started_rank, task, config, hardware, epochs, seed, log)
+    sys.exit(0)  # the script's code after train() is rank 0's
+
+
+def _quiet(*_: Any) -> None:
+    pass
+
+
+def _train_as(
+    rank: Rank, task: Task, config: Config, hw: HardwareProfile, epochs: float, seed: int, log: Any
+) -> TrainResult:
+    from autoaccel.engine import join, leave
+
+    join(rank, hw.device)
+    try:
+        return _train(task, config, hw, epochs, seed, log)
+    finally:
+        leave()
+
+
+@contextlib.contextmanager
+def _other_ranks(world_size: int) -> Iterator[Rank]:
+    """This process as rank 0, with ranks 1..world_size-1 running the same command line.
+
+    A rank that fails makes rank 0's next collective fail too; one that ends badly after
+    rank 0 finished is an error here. None is left running.
+    """
+    from autoaccel.engine import Rank, free_port, rank_environment
+
+    if getattr(sys.modules.get("__main__"), "__file__", None) is None:
+        raise ConfigError(
+            f"world_size={world_size} starts the script once more per rank: run it as "
+            "python train.py, not from a notebook or python -c."
+        )
+    port = free_port()
+    command = [sys.executable, *sys.orig_argv[1:]]
+    others = {
+        rank: subprocess.Popen(
+            command, env={**os.environ, **rank_environment(rank, world_size, port)}
+        )
+        for rank in range(1, world_size)
+    }
+    try:
+        yield Rank(0, world_size, port)
+        for rank, process in others.items():
+            if process.wait() != 0:
+                raise RunFailedError(
+                    f"rank {rank} of {world_size} ended with exit code {process.returncode}; "
+                    "its output is above."
+                )
+    finally:
+        for process in others.values():
+            process.kill()
+            process.wait()
 
 
 def _recommended(

@@ -18,6 +18,7 @@ from autoaccel.engine import (
     check_finite,
     check_pace,
     eval_loader,
+    is_main_rank,
     sample_count,
     synchronize,
 )
@@ -43,6 +44,10 @@ def measure_train(
     clock: Callable[[], float] = time.perf_counter,
 ) -> Measurement:
     """Train ``task`` for its budget under ``config`` on ``hw``'s device and measure it.
+
+    In a data parallel run every rank calls this; the samples counted are every rank's (the
+    run's ``samples_per_step``), the windows close when every rank reached their edge, and
+    rank 0 alone evaluates (each rank gets its metric) and saves the weights.
 
     Raises :class:`autoaccel.engine.Diverged` when the loss turns NaN or infinite, and
     :class:`autoaccel.engine.TooSlow` when timed windows stay under ``min_throughput``;
@@ -101,8 +106,10 @@ def measure_train(
         throughput = windows.throughput()
     memory = peak_memory(device)
     metric = run.evaluate()
-    if save_weights is not None:
+    if save_weights is not None and is_main_rank():
         torch.save(run.model.state_dict(), save_weights)
+    # MFU against one device's peak: ranks on GPUs have a device each, CPU ranks share one.
+    devices = config.world_size if hw.device != "cpu" else 1
     return Measurement(
         stage="train",
         throughput=throughput,
@@ -114,7 +121,7 @@ def measure_train(
         data_wait_share=windows.data_wait_share(),
         peak_memory_bytes=memory.bytes,
         memory_kind=memory.kind,
-        **flops_fields(hw, config.precision, flops_per_sample, throughput.rate),
+        **flops_fields(hw, config.precision, flops_per_sample, throughput.rate / devices),
         train_time_s=train_time_s,
         final_loss=float(loss),
         parameters=sum(p.numel() for p in run.model.parameters()),

@@ -111,6 +111,9 @@ class Software(_Data):
     torch_pruning: str | None = None
     torch_xla: str | None = None
     optuna: str | None = None
+    distributed: bool | None = Field(
+        default=None, description="Whether this torch build has torch.distributed."
+    )
 
 
 class HardwareProfile(_Data):

@@ -63,6 +63,7 @@ class TorchFacts:
     mps_available: bool = False
     xpu_devices: tuple[XpuDevice, ...] = ()
     xla_available: bool = False  # torch_xla importable (looked up, never imported)
+    distributed: bool | None = None  # torch.distributed.is_available()
     notes: tuple[str, ...] = ()
 
 
@@ -105,6 +106,7 @@ def read_torch_facts() -> TorchFacts:
         mps_available=bool(attempt("MPS", torch.backends.mps.is_available)),
         xpu_devices=attempt("XPU devices", xpu_devices) or (),
         xla_available=xla_available,
+        distributed=attempt("distributed", torch.distributed.is_available),
         notes=tuple(notes),
     )
 
