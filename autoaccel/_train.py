@@ -96,7 +96,9 @@ def train(
     if started_rank is None:
         with _other_ranks(config.world_size) as rank:
             return _train_as(rank, task, config, hardware, epochs, seed, log)
-    _train_as(started_rank, task, config, hardware, epochs, seed, log)
+    result = _train_as(started_rank, task, config, hardware, epochs, seed, log)
+    if started_rank.main:  # started by a launcher of the user's own (torchrun)
+        return result
     sys.exit(0)  # the script's code after train() is rank 0's
 
 
