@@ -108,7 +108,7 @@ def measure_train(
     metric = run.evaluate()
     if save_weights is not None and is_main_rank():
         torch.save(run.model.state_dict(), save_weights)
-    # MFU against one device's peak: ranks on GPUs have a device each, CPU ranks share one.
+    # Achieved FLOP/s and MFU per device: ranks on GPUs have one each, CPU ranks share one.
     devices = config.world_size if hw.device != "cpu" else 1
     return Measurement(
         stage="train",

@@ -35,6 +35,7 @@ def test_real_probe_of_this_machine() -> None:
     assert profile.software.python == platform.python_version()
     assert profile.software.torch == metadata.version("torch")
     assert profile.software.cuda == torch.version.cuda
+    assert profile.software.distributed == torch.distributed.is_available()
     assert profile.hostname == platform.node()
 
 
