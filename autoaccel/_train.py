@@ -23,6 +23,10 @@ from autoaccel.errors import ConfigError, RunFailedError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
 
+# How long the ranks get to end once rank 0 failed: one whose failure broke rank 0's
+# collective is still ending, and is then named as the cause.
+FAILED_RANK_ENDS_S = 5.0
+
 if TYPE_CHECKING:
     from autoaccel.engine import Rank
     from autoaccel.probe import HardwareProfile
@@ -122,8 +126,9 @@ def _train_as(
 def _other_ranks(world_size: int) -> Iterator[Rank]:
     """This process as rank 0, with ranks 1..world_size-1 running the same command line.
 
-    A rank that fails makes rank 0's next collective fail too; one that ends badly after
-    rank 0 finished is an error here. None is left running.
+    A rank that fails makes rank 0's next collective fail too: that failure is then said to
+    be the rank's (its traceback is in the output above), as is a rank that ends badly after
+    rank 0 finished. None is left running.
     """
     from autoaccel.engine import Rank, free_port, rank_environment
 
@@ -142,12 +147,11 @@ def _other_ranks(world_size: int) -> Iterator[Rank]:
     }
     try:
         yield Rank(0, world_size, port)
-        for rank, process in others.items():
-            if process.wait() != 0:
-                raise RunFailedError(
-                    f"rank {rank} of {world_size} ended with exit code {process.returncode}; "
-                    "its output is above."
-                )
+    except Exception as error:
+        _check_others(others, world_size, within_s=FAILED_RANK_ENDS_S, cause=error)
+        raise
+    else:
+        _check_others(others, world_size, within_s=None)
     finally:
         for process in others.values():
             process.kill()
@@ -175,6 +179,26 @@ def _main_script_name() -> str | None:
     main = sys.modules.get("__main__")
     file = getattr(main, "__file__", None)
     return Path(file).stem if file else None
+
+
+def _check_others(
+    others: dict[int, subprocess.Popen[bytes]],
+    world_size: int,
+    *,
+    within_s: float | None,
+    cause: BaseException | None = None,
+) -> None:
+    """Raise :class:`RunFailedError` for the first rank that ended badly, giving them
+    ``within_s`` in all to end (None: as long as they take)."""
+    deadline = None if within_s is None else time.monotonic() + within_s
+    for rank, process in others.items():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if process.returncode not in (None, 0):
+            raise RunFailedError(
+                f"rank {rank} of {world_size} ended with exit code {process.returncode}; its "
+                "output is above."
+            ) from cause
 
 
 def _train(

@@ -9,7 +9,6 @@ The ranks are started by whoever trains (the trial process, ``autoaccel.train``)
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import socket
@@ -186,16 +185,3 @@ def shard_sampler(dataset: Any, world_size: int, seed: int) -> Any:
         seed=seed,
         drop_last=True,
     )
-
-
-@contextlib.contextmanager
-def joined(rank: Rank | None, device_type: str) -> Iterator[None]:
-    """Inside, this process is ``rank`` (nothing happens for None); it leaves on the way out."""
-    if rank is None:
-        yield
-        return
-    join(rank, device_type)
-    try:
-        yield
-    finally:
-        leave()

@@ -90,3 +90,42 @@ def test_ranks_need_a_script_to_start_again(tiny, monkeypatch) -> None:
     monkeypatch.setattr(sys, "modules", {**sys.modules, "__main__": types.ModuleType("__main__")})
     with pytest.raises(ConfigError, match="run it as python train.py, not from a notebook"):
         autoaccel.train(tiny, {"batch_size": 16, "world_size": 2}, log=lambda _: None)
+
+
+BREAKS_ON_RANK_ONE = f"""
+import os
+import sys
+
+sys.path.insert(0, {str(TASKS)!r})
+import torch
+from tiny import build
+
+import autoaccel
+
+steps = []
+
+
+def loss(outputs, targets):
+    steps.append(1)
+    if os.environ.get("RANK") == "1" and len(steps) == 3:
+        raise ValueError("rank one's data is bad")
+    return torch.nn.functional.cross_entropy(outputs, targets)
+
+
+if __name__ == "__main__":
+    autoaccel.train(build(loss=loss))
+    print("carried on")
+"""
+
+
+@pytest.mark.slow
+def test_a_rank_that_fails_is_named_and_nothing_carries_on(tmp_path) -> None:
+    (tmp_path / "train.py").write_text(BREAKS_ON_RANK_ONE)
+    recommend(tmp_path, Config(batch_size=16, world_size=2))
+    run = subprocess.run(
+        [sys.executable, "train.py"], cwd=tmp_path, capture_output=True, text=True, timeout=240
+    )
+    assert run.returncode != 0
+    assert "ValueError: rank one's data is bad" in run.stderr  # rank 1's own traceback
+    assert "RunFailedError: rank 1 of 2 ended with exit code 1" in run.stderr
+    assert "carried on" not in run.stdout
