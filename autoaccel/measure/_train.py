@@ -60,6 +60,11 @@ def measure_train(
     total = run.total_steps
     warmup = min(WARMUP_STEPS, max(1, total // 4))
     notes = []
+    if config.world_size > 1:
+        notes.append(
+            f"{config.world_size} ranks: samples/s counts every rank's samples; peak memory "
+            "is rank 0's alone"
+        )
     if total - warmup < 3:
         notes.append(
             f"the budget is {total} steps: too few to time after warm-up; raise Task.epochs"

@@ -40,6 +40,8 @@ seen = {
     "metric": run.evaluate(),
 }
 task, data, clock = ranks.counted()
-seen["rate"] = measure_train(task, config, cpu_host(), clock=clock).throughput.rate
+measured = measure_train(task, config, cpu_host(), clock=clock)
+seen["rate"] = measured.throughput.rate
+seen["notes"] = measured.notes
 leave()
 Path(os.environ["OUT_FOLDER"], f"rank-{rank.rank}.json").write_text(json.dumps(seen))

@@ -62,6 +62,10 @@ def test_throughput_counts_the_samples_of_every_rank(two_ranks, tiny) -> None:
     assert [rank["samples_per_step"] for rank in two_ranks] == [32, 32]
     # The counted task's clock ticks once per step: a rate is the samples one step counts.
     assert two_ranks[0]["rate"] == pytest.approx(32)
+    assert (
+        "2 ranks: samples/s counts every rank's samples; peak memory is rank 0's alone"
+        in (two_ranks[0]["notes"])
+    )
     sys.path.insert(0, str(TASKS))
     import ranks
 
