@@ -1,22 +1,34 @@
 """``autoaccel.train``: train a task for real, with the recommended configuration.
 
-The same loop that trials measure, so what was measured is what trains.
+The same loop that trials measure, so what was measured is what trains. With
+``world_size`` k > 1 the user's process is rank 0 and starts the script again for ranks
+1..k-1; each trains on its shard and ends inside ``train``, so the script's code after it
+(printing, saving) runs once, on rank 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autoaccel import defaults, knobs
-from autoaccel.errors import ConfigError
+from autoaccel.errors import ConfigError, RunFailedError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
 
+# How long the ranks get to end once rank 0 failed: one whose failure broke rank 0's
+# collective is still ending, and is then named as the cause.
+FAILED_RANK_ENDS_S = 5.0
+
 if TYPE_CHECKING:
+    from autoaccel.engine import Rank
     from autoaccel.probe import HardwareProfile
 
 
@@ -53,8 +65,12 @@ def train(
     tuned elsewhere) falls back to the baseline, and says so; an explicit ``config`` that
     cannot run is an error.
     """
+    from autoaccel.engine import rank_from_environment
     from autoaccel.probe import probe
 
+    started_rank = rank_from_environment()
+    if started_rank is not None and not started_rank.main:
+        log = _quiet  # rank 0 speaks for every rank
     hardware = probe()
     baseline = task.baseline
     assert isinstance(baseline, Config)
@@ -78,7 +94,68 @@ def train(
         f"autoaccel: training with {source}: "
         + ", ".join(f"{k}={v}" for k, v in config.for_stage("train").items())
     )
-    return _train(task, config, hardware, epochs or task.run_epochs or task.epochs, seed, log)
+    epochs = epochs or task.run_epochs or task.epochs
+    if config.world_size == 1:
+        return _train(task, config, hardware, epochs, seed, log)
+    if started_rank is None:
+        with _other_ranks(config.world_size) as rank:
+            return _train_as(rank, task, config, hardware, epochs, seed, log)
+    result = _train_as(started_rank, task, config, hardware, epochs, seed, log)
+    if started_rank.main:  # started by a launcher of the user's own (torchrun)
+        return result
+    sys.exit(0)  # the script's code after train() is rank 0's
+
+
+def _quiet(*_: Any) -> None:
+    pass
+
+
+def _train_as(
+    rank: Rank, task: Task, config: Config, hw: HardwareProfile, epochs: float, seed: int, log: Any
+) -> TrainResult:
+    from autoaccel.engine import join, leave
+
+    join(rank, hw.device)
+    try:
+        return _train(task, config, hw, epochs, seed, log)
+    finally:
+        leave()
+
+
+@contextlib.contextmanager
+def _other_ranks(world_size: int) -> Iterator[Rank]:
+    """This process as rank 0, with ranks 1..world_size-1 running the same command line.
+
+    A rank that fails makes rank 0's next collective fail too: that failure is then said to
+    be the rank's (its traceback is in the output above), as is a rank that ends badly after
+    rank 0 finished. None is left running.
+    """
+    from autoaccel.engine import Rank, free_port, rank_environment
+
+    if getattr(sys.modules.get("__main__"), "__file__", None) is None:
+        raise ConfigError(
+            f"world_size={world_size} starts the script once more per rank: run it as "
+            "python train.py, not from a notebook or python -c."
+        )
+    port = free_port()
+    command = [sys.executable, *sys.orig_argv[1:]]
+    others = {
+        rank: subprocess.Popen(
+            command, env={**os.environ, **rank_environment(rank, world_size, port)}
+        )
+        for rank in range(1, world_size)
+    }
+    try:
+        yield Rank(0, world_size, port)
+    except Exception as error:
+        _check_others(others, world_size, within_s=FAILED_RANK_ENDS_S, cause=error)
+        raise
+    else:
+        _check_others(others, world_size, within_s=None)
+    finally:
+        for process in others.values():
+            process.kill()
+            process.wait()
 
 
 def _recommended(
@@ -102,6 +179,26 @@ def _main_script_name() -> str | None:
     main = sys.modules.get("__main__")
     file = getattr(main, "__file__", None)
     return Path(file).stem if file else None
+
+
+def _check_others(
+    others: dict[int, subprocess.Popen[bytes]],
+    world_size: int,
+    *,
+    within_s: float | None,
+    cause: BaseException | None = None,
+) -> None:
+    """Raise :class:`RunFailedError` for the first rank that ended badly, giving them
+    ``within_s`` in all to end (None: as long as they take)."""
+    deadline = None if within_s is None else time.monotonic() + within_s
+    for rank, process in others.items():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if process.returncode not in (None, 0):
+            raise RunFailedError(
+                f"rank {rank} of {world_size} ended with exit code {process.returncode}; its "
+                "output is above."
+            ) from cause
 
 
 def _train(

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from autoaccel import _format as fmt
 from autoaccel.errors import EXIT_RUN_FAILED, AutoAccelError
 
 DEBUG_ENV = "AUTOACCEL_DEBUG"
@@ -38,7 +39,7 @@ def run_with_error_mapping(command: Callable[[], object]) -> None:
         message = str(error) if isinstance(error, AutoAccelError) else file_refusal(error)
         if message is None or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
-        print(f"Error: {message}", file=sys.stderr)
+        print(f"Error: {fmt.printable(message)}", file=sys.stderr)
         sys.exit(error.exit_code if isinstance(error, AutoAccelError) else EXIT_RUN_FAILED)
 
 

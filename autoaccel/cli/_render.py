@@ -94,7 +94,11 @@ def result_rows(result: TrialResult) -> list[tuple[str, str]]:
         memory = "GPU allocated" if m.memory_kind == "cuda_allocated" else "process RSS"
         rows.append((f"peak memory ({memory})", fmt.nbytes(m.peak_memory_bytes)))
         rows.append(("FLOPs per sample", fmt.flops(m.flops_per_sample)))
-        mfu = fmt.percent(m.mfu) if m.mfu is not None else "- (peak FLOP/s unknown)"
+        mfu = (
+            fmt.mfu(m.mfu, m.peak_dtype, m.mfu_of_best, m.best_peak_dtype)
+            if m.mfu is not None
+            else "- (peak FLOP/s unknown)"
+        )
         rows.append(("achieved / MFU", f"{fmt.flops(m.achieved_flops, '/s')} / {mfu}"))
         if m.train_time_s is not None:
             rows.append(("training budget took", fmt.seconds(m.train_time_s)))

@@ -7,6 +7,16 @@ Importing this package imports torch: only trial processes and ``autoaccel.train
 
 from __future__ import annotations
 
+from autoaccel.engine._distributed import (
+    Rank,
+    free_port,
+    from_main_rank,
+    is_main_rank,
+    join,
+    leave,
+    rank_environment,
+    rank_from_environment,
+)
 from autoaccel.engine._inspect import inspect_task
 from autoaccel.engine._loop import (
     Diverged,
@@ -26,6 +36,7 @@ from autoaccel.engine._loop import (
 
 __all__ = [
     "Diverged",
+    "Rank",
     "TooSlow",
     "TrainingRun",
     "call_model",
@@ -33,7 +44,14 @@ __all__ = [
     "check_pace",
     "eval_loader",
     "evaluate",
+    "free_port",
+    "from_main_rank",
     "inspect_task",
+    "is_main_rank",
+    "join",
+    "leave",
+    "rank_environment",
+    "rank_from_environment",
     "sample_count",
     "seed_everything",
     "synchronize",

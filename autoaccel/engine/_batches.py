@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from autoaccel import knobs
+from autoaccel.engine._distributed import ShardedBatches, shard_sampler
 from autoaccel.errors import ConfigError, TaskError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
@@ -43,18 +44,25 @@ class TaskBatches:
 
 
 def training_batches(task: Task, config: Config, seed: int) -> tuple[Any, int]:
-    """The batches to train on under ``config``, and how many samples each step counts.
+    """The batches to train on under ``config``, and how many samples each step counts over
+    every rank (``world_size`` ranks each step a batch of their own shard).
 
     A DataLoader keeps every step the same shape (``drop_last``: compiled graphs and CUDA
     graphs are not rebuilt for a ragged last batch, and step times compare), so each of its
-    batches holds ``batch_size`` samples, or the whole dataset when it is smaller.
+    batches holds ``batch_size`` samples, or the whole shard when it is smaller.
     """
     if task.train_batches is not None:
         refused = knobs.loader.own_batches_refusals(config)
+        if config.world_size > 1:
+            refused.append(knobs.world_size.own_batches_refusal(config.world_size))
         if refused:
             raise ConfigError(f"this configuration cannot train the task: {'; '.join(refused)}.")
         return TaskBatches(task, config.batch_size), config.batch_size
+    sampler = None
     samples = len(task.train_data)
+    if config.world_size > 1:
+        sampler = shard_sampler(task.train_data, config.world_size, seed)
+        samples = len(sampler)
     loader = knobs.loader.build(
         task.train_data,
         config,
@@ -62,5 +70,8 @@ def training_batches(task: Task, config: Config, seed: int) -> tuple[Any, int]:
         seed=seed,
         collate_fn=task.collate_fn,
         drop_last=samples >= config.batch_size,
+        sampler=sampler,
     )
-    return loader, min(config.batch_size, samples)
+    if sampler is not None:
+        loader = ShardedBatches(loader, sampler)
+    return loader, min(config.batch_size, samples) * config.world_size

@@ -6,6 +6,7 @@ Used by trial measurement and by ``autoaccel.train``, so what is measured is wha
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ import torch
 
 from autoaccel import knobs
 from autoaccel.engine._batches import training_batches
+from autoaccel.engine._distributed import data_parallel, from_main_rank, wait_for_ranks
 from autoaccel.errors import TaskError
 from autoaccel.knobs import Config
 from autoaccel.task import Task
@@ -48,8 +50,11 @@ def use_cores(cores: int) -> None:
     torch's default counts the host's physical cores; in a container or under an affinity
     mask it may own far fewer, and threads beyond them fight each other. DataLoader workers
     keep one thread each (DataLoader sets it), and trials and ``autoaccel.train`` both call
-    this, so a measured configuration runs the same threads when it trains for real.
+    this, so a measured configuration runs the same threads when it trains for real. A rank
+    of a data parallel run computes on its own share of them (its affinity).
     """
+    if hasattr(os, "sched_getaffinity"):
+        cores = min(cores, len(os.sched_getaffinity(0)))
     torch.set_num_threads(max(1, cores))
 
 
@@ -99,13 +104,15 @@ def sample_count(targets: Any) -> int:
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait for queued device work, so a host clock reading covers it."""
+    """Wait for queued device work, and for every rank of a data parallel run, so a host
+    clock reading covers it."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
     elif device.type == "xpu":
         torch.xpu.synchronize(device)
+    wait_for_ranks()
 
 
 def eval_loader(task: Task, batch_size: int) -> Any:
@@ -217,10 +224,18 @@ class TrainingRun:
         assert isinstance(baseline, Config)
         knobs.batch_size.scale_learning_rate(
             self.optimizer,
-            knobs.batch_size.lr_factor(config.batch_size, baseline.batch_size, task.lr_scaling),
+            knobs.batch_size.lr_factor(
+                # A step trains a batch on every rank: the rule follows the global batch.
+                config.batch_size * config.world_size,
+                baseline.batch_size * baseline.world_size,
+                task.lr_scaling,
+            ),
         )
         self.scaler = knobs.precision.grad_scaler(config.precision, device.type)
-        self.step_model = knobs.TRAIN.build_served(self.model, config, placement)
+        # Compiled over DDP, not under it: the compiler then splits graphs at its buckets.
+        self.step_model = knobs.TRAIN.build_served(
+            data_parallel(self.model, config.world_size, device), config, placement
+        )
         self.loader, self.samples_per_step = training_batches(task, config, seed)
         self.steps_per_epoch = len(self.loader)
         self.total_steps = max(1, math.ceil(epochs * self.steps_per_epoch))
@@ -300,12 +315,15 @@ class TrainingRun:
         """
         self.end_epoch()
         if self._metric is None or self._metric[0] != self.steps_done:
-            value = evaluate(
-                self.task,
-                self.model,
-                self.device,
-                batch_size=self.config.batch_size,
-                channels_last=self.config.channels_last,
+            # The ranks hold the same weights: rank 0 measures, every rank gets its value.
+            value = from_main_rank(
+                lambda: evaluate(
+                    self.task,
+                    self.model,
+                    self.device,
+                    batch_size=self.config.batch_size,
+                    channels_last=self.config.channels_last,
+                )
             )
             self._metric = (self.steps_done, value)
         return self._metric[1]

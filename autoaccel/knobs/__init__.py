@@ -18,6 +18,7 @@ from autoaccel.knobs import _loader as loader
 from autoaccel.knobs import _precision as precision
 from autoaccel.knobs import _pruning as pruning
 from autoaccel.knobs import _quantization as quantization
+from autoaccel.knobs import _world_size as world_size
 from autoaccel.knobs._config import (
     DEPLOY_KNOBS,
     STAGE_KNOBS,
@@ -66,6 +67,7 @@ __all__ = [
     "read_json_argument",
     "refusals",
     "value_problem",
+    "world_size",
 ]
 
 _BY_NAME = {each.name: each for each in KNOBS}

@@ -118,8 +118,11 @@ def build(
     seed: int,
     collate_fn: Any = None,
     drop_last: bool = False,
+    sampler: Any = None,
 ) -> Any:
-    """A DataLoader that applies the batch size and every loader knob of ``config``, seeded."""
+    """A DataLoader that applies the batch size and every loader knob of ``config``, seeded.
+
+    ``sampler`` (a rank's shard) picks the samples instead of ``shuffle``."""
     import torch
     from torch.utils.data import DataLoader
 
@@ -133,7 +136,8 @@ def build(
     return DataLoader(
         dataset,
         batch_size=config.batch_size,
-        shuffle=shuffle,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
         num_workers=config.num_workers,
         pin_memory=config.pin_memory,
         drop_last=drop_last,

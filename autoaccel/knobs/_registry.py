@@ -10,6 +10,7 @@ from autoaccel.knobs import (
     _precision,
     _pruning,
     _quantization,
+    _world_size,
 )
 from autoaccel.knobs._knob import Knob
 from autoaccel.knobs._steps import PLACE, StageSteps
@@ -25,6 +26,7 @@ KNOBS: tuple[Knob, ...] = (
     _compile.KNOB,
     _pruning.KNOB,
     _quantization.KNOB,
+    _world_size.KNOB,
 )
 
 # The train stage trains the placed module and calls it compiled.

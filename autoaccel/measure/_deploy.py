@@ -28,7 +28,7 @@ from autoaccel.engine import (
 )
 from autoaccel.knobs import Config
 from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
-from autoaccel.measure._result import Measurement, Pace
+from autoaccel.measure._result import Measurement, Pace, flops_fields
 from autoaccel.measure._windows import StepWindows
 from autoaccel.probe import HardwareProfile
 from autoaccel.task import Task
@@ -71,9 +71,6 @@ def measure_deploy(
     )
     if not math.isfinite(metric):
         notes.append(f"the metric is {metric}: the deployed model's outputs are not finite")
-    peak = hw.peak_flops(_compute_dtype(config))
-    per_sample = served.flops_per_sample
-    achieved = per_sample * throughput.rate if per_sample else None
     return Measurement(
         stage="deploy",
         throughput=throughput,
@@ -84,10 +81,7 @@ def measure_deploy(
         timed_steps=timing.windows.timed_steps,
         peak_memory_bytes=memory.bytes,
         memory_kind=memory.kind,
-        flops_per_sample=per_sample,
-        achieved_flops=achieved,
-        mfu=achieved / peak if achieved and peak else None,
-        peak_flops=peak,
+        **flops_fields(hw, _compute_dtype(config), served.flops_per_sample, throughput.rate),
         parameters=served.parameters,
         finetune_s=served.finetune_s,
         notes=notes + memory.notes,

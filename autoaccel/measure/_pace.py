@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import torch
 
-from autoaccel.engine import TrainingRun, synchronize
+from autoaccel.engine import TrainingRun, from_main_rank, synchronize
 from autoaccel.knobs import Config
 from autoaccel.measure._result import Pace
 from autoaccel.measure._windows import StepWindows
@@ -67,12 +67,13 @@ def train_pace(
     synchronize(device)
     probe_start = clock()
     probed = 0
-    while probed < PROBE_MAX_STEPS and clock() - probe_start < PROBE_S:
+    # Rank 0's clock decides for every rank of a data parallel run: they step together.
+    while probed < PROBE_MAX_STEPS and from_main_rank(lambda: clock() - probe_start < PROBE_S):
         step()
         probed += 1
         synchronize(device)
     done += probed
-    step_s = max((clock() - probe_start) / probed, 1e-6)
+    step_s = from_main_rank(lambda: max((clock() - probe_start) / probed, 1e-6))
     epoch_s = per_epoch * step_s
     whole_epochs = epoch_s * 2 <= max_span_s
     if whole_epochs:

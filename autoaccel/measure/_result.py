@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from autoaccel.knobs import Stage
 from autoaccel.measure._stability import instability, spread
+
+if TYPE_CHECKING:
+    from autoaccel.probe import HardwareProfile
 
 # What a peak-memory figure counts: the CUDA allocator's bytes, or the process's resident set.
 MemoryKind = Literal["cuda_allocated", "process_rss"]
@@ -94,8 +97,15 @@ class Measurement(BaseModel):
     memory_kind: MemoryKind | None = None
     flops_per_sample: float | None = None
     achieved_flops: float | None = None
-    mfu: float | None = Field(default=None, description="Achieved over the peak FLOP/s.")
+    mfu: float | None = Field(
+        default=None, description="Achieved over the peak FLOP/s of the precision it ran in."
+    )
     peak_flops: float | None = None
+    peak_dtype: str | None = Field(default=None, description="The precision of ``peak_flops``.")
+    best_peak_flops: float | None = Field(
+        default=None, description="The device's highest peak over the training precisions."
+    )
+    best_peak_dtype: str | None = None
     train_time_s: float | None = Field(
         default=None, description="Train stage: the whole training budget, start to end."
     )
@@ -103,6 +113,32 @@ class Measurement(BaseModel):
     parameters: int | None = None
     finetune_s: float | None = Field(default=None, description="Deploy: fine-tune after pruning.")
     notes: list[str] = Field(default_factory=list)
+
+    @property
+    def mfu_of_best(self) -> float | None:
+        """Achieved over the device's best peak: comparable across precisions, where
+        ``mfu`` (against each one's own peak) is not."""
+        if self.achieved_flops and self.best_peak_flops:
+            return self.achieved_flops / self.best_peak_flops
+        return None
+
+
+def flops_fields(
+    hw: HardwareProfile, dtype: str, flops_per_sample: float | None, rate: float
+) -> dict[str, Any]:
+    """The compute fields of a :class:`Measurement` at ``rate`` samples/s in ``dtype``."""
+    achieved = flops_per_sample * rate if flops_per_sample else None
+    peak = hw.peak_flops(dtype)
+    best = hw.best_peak()
+    return {
+        "flops_per_sample": flops_per_sample,
+        "achieved_flops": achieved,
+        "mfu": achieved / peak if achieved and peak else None,
+        "peak_flops": peak,
+        "peak_dtype": dtype if peak else None,
+        "best_peak_dtype": best[0] if best else None,
+        "best_peak_flops": best[1] if best else None,
+    }
 
 
 class Pace(BaseModel):

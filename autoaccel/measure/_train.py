@@ -18,12 +18,13 @@ from autoaccel.engine import (
     check_finite,
     check_pace,
     eval_loader,
+    is_main_rank,
     sample_count,
     synchronize,
 )
 from autoaccel.knobs import Config
 from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
-from autoaccel.measure._result import Measurement, Throughput
+from autoaccel.measure._result import Measurement, Throughput, flops_fields
 from autoaccel.measure._windows import StepWindows
 from autoaccel.probe import HardwareProfile
 from autoaccel.task import Task
@@ -44,6 +45,10 @@ def measure_train(
 ) -> Measurement:
     """Train ``task`` for its budget under ``config`` on ``hw``'s device and measure it.
 
+    In a data parallel run every rank calls this; the samples counted are every rank's (the
+    run's ``samples_per_step``), the windows close when every rank reached their edge, and
+    rank 0 alone evaluates (each rank gets its metric) and saves the weights.
+
     Raises :class:`autoaccel.engine.Diverged` when the loss turns NaN or infinite, and
     :class:`autoaccel.engine.TooSlow` when timed windows stay under ``min_throughput``;
     other exceptions (out of memory, the user's own errors) propagate to the caller, which
@@ -55,6 +60,11 @@ def measure_train(
     total = run.total_steps
     warmup = min(WARMUP_STEPS, max(1, total // 4))
     notes = []
+    if config.world_size > 1:
+        notes.append(
+            f"{config.world_size} ranks: samples/s counts every rank's samples; peak memory "
+            "is rank 0's alone"
+        )
     if total - warmup < 3:
         notes.append(
             f"the budget is {total} steps: too few to time after warm-up; raise Task.epochs"
@@ -101,10 +111,10 @@ def measure_train(
         throughput = windows.throughput()
     memory = peak_memory(device)
     metric = run.evaluate()
-    if save_weights is not None:
+    if save_weights is not None and is_main_rank():
         torch.save(run.model.state_dict(), save_weights)
-    peak = hw.peak_flops(config.precision)
-    achieved = flops_per_sample * throughput.rate if flops_per_sample else None
+    # Achieved FLOP/s and MFU per device: ranks on GPUs have one each, CPU ranks share one.
+    devices = config.world_size if hw.device != "cpu" else 1
     return Measurement(
         stage="train",
         throughput=throughput,
@@ -116,10 +126,7 @@ def measure_train(
         data_wait_share=windows.data_wait_share(),
         peak_memory_bytes=memory.bytes,
         memory_kind=memory.kind,
-        flops_per_sample=flops_per_sample,
-        achieved_flops=achieved,
-        mfu=achieved / peak if achieved and peak else None,
-        peak_flops=peak,
+        **flops_fields(hw, config.precision, flops_per_sample, throughput.rate / devices),
         train_time_s=train_time_s,
         final_loss=float(loss),
         parameters=sum(p.numel() for p in run.model.parameters()),

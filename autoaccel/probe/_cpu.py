@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
@@ -313,6 +314,7 @@ def _linux_cpu(
     return {
         "model": model,
         "vendor": vendor,
+        "clock_mhz": max_clock_mhz(sources.sys_root, blocks),
         "physical_cores": physical,
         "logical_cores": logical,
         "usable_cores": _usable_cores(sources, logical, notes),
@@ -321,6 +323,20 @@ def _linux_cpu(
         "numa_nodes": notes.attempt("NUMA nodes", lambda: numa_node_count(sources.sys_root)),
         "isa": isa,
     }
+
+
+def max_clock_mhz(sys_root: Path, blocks: list[dict[str, str]]) -> float | None:
+    """The highest clock the OS reports: cpufreq's maximum (kHz), else the largest
+    ``cpu MHz`` in /proc/cpuinfo (virtual machines often have only that)."""
+    text = _read(sys_root / "devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
+    with contextlib.suppress(ValueError):
+        if text and int(text) > 0:
+            return int(text) / 1000
+    clocks = []
+    for block in blocks:
+        with contextlib.suppress(KeyError, ValueError):
+            clocks.append(float(block["cpu MHz"]))
+    return max((c for c in clocks if c > 0), default=None)
 
 
 def _arm_names(block: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from autoaccel.probe._amd import probe_amd
 from autoaccel.probe._cpu import probe_cpu
+from autoaccel.probe._cpu_peak import estimate_core_peaks, measured_core_peaks
 from autoaccel.probe._notes import Notes, describe
 from autoaccel.probe._nvidia import probe_nvidia
 from autoaccel.probe._pci import (
@@ -81,7 +82,7 @@ def probe(sources: ProbeSources | None = None) -> HardwareProfile:
         Software(python=facts.python),
     )
     try:
-        return HardwareProfile(
+        profile = HardwareProfile(
             hostname=facts.hostname,
             cpu=cpu,
             accelerators=accelerators,
@@ -91,3 +92,22 @@ def probe(sources: ProbeSources | None = None) -> HardwareProfile:
     except Exception as error:  # a source gave a value of the wrong type: keep the CPU
         notes.add(f"profile: unexpected error: {describe(error)}")
         return HardwareProfile(cpu=cpu, notes=notes.lines)
+    if profile.primary is not None:
+        return profile  # trials run on the accelerator: its datasheet peak is the one
+    return part("CPU peak", lambda: _with_cpu_peaks(profile, sources, notes), profile)
+
+
+def _with_cpu_peaks(
+    profile: HardwareProfile, sources: ProbeSources, notes: Notes
+) -> HardwareProfile:
+    """The profile with the CPU's estimated and measured peak FLOP/s per usable core."""
+    measured = measured_core_peaks(
+        profile.fingerprint(), profile.usable_cores, sources.cache_dir, sources.cpu_matmul, notes
+    )
+    cpu = profile.cpu.model_copy(
+        update={
+            "core_peak_flops_estimate": estimate_core_peaks(profile.cpu),
+            "core_peak_flops_measured": measured,
+        }
+    )
+    return profile.model_copy(update={"cpu": cpu, "notes": notes.lines})

@@ -30,6 +30,8 @@ X86_ISA = (
     "amx_int8",
 )
 ARM_ISA = ("neon", "asimd", "sve", "bf16", "i8mm")
+# The precisions the precision knob trains in; int8 and fp8 peaks count other work.
+TRAINING_DTYPES = ("fp32", "tf32", "bf16", "fp16")
 
 
 class _Data(BaseModel):
@@ -53,6 +55,24 @@ class CpuInfo(_Data):
     cxx_compiler: str | None = Field(
         default=None, description="Path of the C++ compiler torch.compile would use."
     )
+    clock_mhz: float | None = Field(
+        default=None, description="Highest clock the OS reports: cpufreq's maximum, else cpuinfo."
+    )
+    core_peak_flops_estimate: dict[str, float] = Field(
+        default_factory=dict,
+        description="Peak FLOP/s of one usable core per dtype: clock x FLOPs per cycle.",
+    )
+    core_peak_flops_measured: dict[str, float] = Field(
+        default_factory=dict,
+        description="Matmul FLOP/s of one usable core per dtype, measured by the probe.",
+    )
+
+    def core_peak_flops(self, dtype: str) -> float | None:
+        """The larger of the estimate and the measurement for one usable core: a matmul
+        faster than the estimate proves the estimate low (a boost clock, wider units)."""
+        estimate = self.core_peak_flops_estimate.get(dtype)
+        measured = self.core_peak_flops_measured.get(dtype)
+        return max((f for f in (estimate, measured) if f), default=None)
 
 
 class Accelerator(_Data):
@@ -91,6 +111,9 @@ class Software(_Data):
     torch_pruning: str | None = None
     torch_xla: str | None = None
     optuna: str | None = None
+    distributed: bool | None = Field(
+        default=None, description="Whether this torch build has torch.distributed."
+    )
 
 
 class HardwareProfile(_Data):
@@ -137,9 +160,20 @@ class HardwareProfile(_Data):
         return self.cpu.usable_cores or self.cpu.logical_cores or 1
 
     def peak_flops(self, dtype: str) -> float | None:
-        """Dense peak FLOP/s of the trial device for ``dtype`` ("fp32", "bf16", ...)."""
+        """Dense peak FLOP/s of the trial device for ``dtype`` ("fp32", "bf16", ...); on a
+        CPU, of the cores this profile may use (a trial given a share of the cores carries
+        a profile with that share)."""
         acc = self.primary
-        return acc.peak_flops.get(dtype) if acc is not None else None
+        if acc is not None:
+            return acc.peak_flops.get(dtype)
+        core = self.cpu.core_peak_flops(dtype)
+        return core * self.usable_cores if core else None
+
+    def best_peak(self) -> tuple[str, float] | None:
+        """The training precision with the highest peak on the trial device, and that peak:
+        the ceiling a trial in any precision is also compared against."""
+        peaks = [(d, p) for d in TRAINING_DTYPES if (p := self.peak_flops(d))]
+        return max(peaks, key=lambda pair: pair[1]) if peaks else None
 
     def fingerprint(self) -> str:
         """A stable hash of the fields that change performance.

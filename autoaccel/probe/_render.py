@@ -8,6 +8,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from autoaccel import _format as fmt
 from autoaccel._format import plain
 from autoaccel.probe._profile import Accelerator, HardwareProfile
 
@@ -71,7 +72,19 @@ def _cpu_section(profile: HardwareProfile) -> ProfileSection:
         ("instruction sets", isa if cpu.isa else UNKNOWN),
         ("torch CPU capability", cpu.torch_cpu_capability or UNKNOWN),
         ("C++ compiler", cpu.cxx_compiler or "none found"),
+        ("clock", f"{cpu.clock_mhz:,.0f} MHz" if cpu.clock_mhz else UNKNOWN),
     ]
+    cores_used = profile.usable_cores
+    for label, per_core in (
+        ("peak estimate", cpu.core_peak_flops_estimate),
+        ("peak measured", cpu.core_peak_flops_measured),
+    ):
+        if per_core:
+            figures = ", ".join(
+                f"{dtype} {fmt.flops(per * cores_used, '/s')}" for dtype, per in per_core.items()
+            )
+            how = "cores x clock x FLOPs per cycle" if label == "peak estimate" else "matmul"
+            rows.append((label, f"{figures} ({how}, {cores_used} usable cores)"))
     return ProfileSection("CPU", tuple(rows))
 
 

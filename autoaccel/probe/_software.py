@@ -48,4 +48,5 @@ def read_software(
         torch_pruning=version("torch-pruning"),
         torch_xla=version("torch-xla"),
         optuna=version("optuna"),
+        distributed=torch.distributed if torch else None,
     )

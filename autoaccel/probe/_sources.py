@@ -11,6 +11,7 @@ import os
 import platform
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -62,6 +63,7 @@ class TorchFacts:
     mps_available: bool = False
     xpu_devices: tuple[XpuDevice, ...] = ()
     xla_available: bool = False  # torch_xla importable (looked up, never imported)
+    distributed: bool | None = None  # torch.distributed.is_available()
     notes: tuple[str, ...] = ()
 
 
@@ -104,6 +106,7 @@ def read_torch_facts() -> TorchFacts:
         mps_available=bool(attempt("MPS", torch.backends.mps.is_available)),
         xpu_devices=attempt("XPU devices", xpu_devices) or (),
         xla_available=xla_available,
+        distributed=attempt("distributed", torch.distributed.is_available),
         notes=tuple(notes),
     )
 
@@ -150,8 +153,41 @@ def run_command(argv: Sequence[str]) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def measure_matmul(dtype: str, cores: int) -> float:
+    """FLOP/s of a square matmul in ``dtype`` on ``cores`` threads: the best of a few
+    0.1 s spans after warm-up (about a second for both precisions)."""
+    import torch
+
+    size = 1024
+    kind = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
+    a = torch.randn(size, size, dtype=kind)
+    b = torch.randn(size, size, dtype=kind)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cores)
+    try:
+        for _ in range(2):
+            a @ b
+        best = 0.0
+        for _ in range(4):
+            start, count = time.perf_counter(), 0
+            while time.perf_counter() - start < 0.1:
+                a @ b
+                count += 1
+            best = max(best, 2 * size**3 * count / (time.perf_counter() - start))
+        return best
+    finally:
+        torch.set_num_threads(threads)  # autoaccel.train probes inside the user's process
+
+
 def _environ() -> Mapping[str, str]:
     return os.environ
+
+
+def cache_dir() -> Path:
+    """Where the probe keeps what it measured once per machine: ``$XDG_CACHE_HOME/autoaccel``
+    (``~/.cache/autoaccel`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "autoaccel"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,3 +210,7 @@ class ProbeSources:
     which: Callable[[str], str | None] = shutil.which
     package_version: Callable[[str], str | None] = package_version
     run_command: Callable[[Sequence[str]], str | None] = run_command
+    # The CPU's matmul FLOP/s in a dtype on so many threads (imports torch), and where it
+    # is kept per fingerprint (None: measured at every probe).
+    cpu_matmul: Callable[[str, int], float] = measure_matmul
+    cache_dir: Path | None = dataclasses.field(default_factory=cache_dir)

@@ -68,6 +68,9 @@ def recommend_stage(
     speedup = m.throughput.rate / b.throughput.rate
     interval = None
     extra: dict[str, object] = {}
+    if not confirmed and best.number != baseline.number:
+        t, bt = m.throughput, b.throughput
+        extra["speedup_range"] = (t.q1 / bt.q3, t.q3 / bt.q1)
     if confirmed:
         assert confirmation is not None and confirmation.verdict is not None
         estimate = confirmation.verdict.speedups.get(best.number)
@@ -102,6 +105,11 @@ def recommend_stage(
         memory_kind=m.memory_kind,
         mfu=m.mfu,
         baseline_mfu=b.mfu,
+        peak_dtype=m.peak_dtype,
+        baseline_peak_dtype=b.peak_dtype,
+        mfu_of_best=m.mfu_of_best,
+        baseline_mfu_of_best=b.mfu_of_best,
+        best_peak_dtype=m.best_peak_dtype,
         data_wait_share=m.data_wait_share,
         limits=limits(best, baseline, largest_batch),
         finished_trials=len(finished),
@@ -156,8 +164,9 @@ def limits(best: TrialRecord, baseline: TrialRecord, largest_batch: int | None) 
             "num_workers if cores are free"
         )
     if m.mfu is not None and m.mfu < LOW_MFU:
+        peak = f"{m.peak_dtype} peak" if m.peak_dtype else "peak"
         advice.append(
-            f"the model uses {fmt.percent(m.mfu, 0)} of the device's peak FLOP/s: the "
+            f"the model uses {fmt.percent(m.mfu, 0)} of the device's {peak} FLOP/s: the "
             "device waits on small kernels or memory; larger batches, torch.compile or a "
             "wider model use it better"
         )

@@ -35,8 +35,15 @@ class StageRecommendation(BaseModel):
     peak_memory_bytes: int | None = None
     baseline_peak_memory_bytes: int | None = None
     memory_kind: MemoryKind | None = None
-    mfu: float | None = None
+    mfu: float | None = Field(default=None, description="Of the peak of its precision.")
     baseline_mfu: float | None = None
+    peak_dtype: str | None = Field(default=None, description="The precision ``mfu`` is of.")
+    baseline_peak_dtype: str | None = None
+    mfu_of_best: float | None = Field(
+        default=None, description="Of the device's best peak (``best_peak_dtype``)."
+    )
+    baseline_mfu_of_best: float | None = None
+    best_peak_dtype: str | None = None
     data_wait_share: float | None = None
     limits: list[str] = Field(
         default_factory=list, description="What still limits the recommended setup."
@@ -48,6 +55,12 @@ class StageRecommendation(BaseModel):
     )
     confirmed_rounds: int = Field(
         default=0, description="Paired rounds against the baseline; 0: from the search alone."
+    )
+    speedup_range: tuple[float, float] | None = Field(
+        default=None,
+        description="From the search alone: the speedup from the slow quartile of its windows "
+        "over the baseline's fast one, to the fast over the slow. Reaching 1.0, the search "
+        "cannot tell the two apart.",
     )
     confirmation: str | None = Field(default=None, description="Why the rounds chose it.")
     run_epochs: float | None = Field(

@@ -189,7 +189,7 @@ def _bottleneck(stage: StageReport) -> list[str]:
         ("waiting for data", fmt.percent(b.data_wait_share)),
         ("achieved", fmt.flops(b.achieved_flops, "/s")),
         ("device peak", fmt.flops(b.peak_flops, "/s") if b.peak_flops else "unknown"),
-        ("MFU", fmt.percent(b.mfu)),
+        ("MFU", fmt.mfu(b.mfu, b.peak_dtype, b.mfu_of_best, b.best_peak_dtype)),
         ("peak memory", fmt.nbytes(b.peak_memory_bytes) + f" ({b.memory_kind or 'unknown'})"),
     ]
     if b.device_memory_bytes:

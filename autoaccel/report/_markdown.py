@@ -145,7 +145,7 @@ def _bottleneck(stage: StageReport) -> list[str]:
         "",
         f"- waiting for data: {fmt.percent(b.data_wait_share)} of each step",
         f"- compute: {fmt.flops(b.achieved_flops, '/s')} of a device peak of {peak} "
-        f"(MFU {fmt.percent(b.mfu)})",
+        f"(MFU {fmt.mfu(b.mfu, b.peak_dtype, b.mfu_of_best, b.best_peak_dtype)})",
         f"- peak memory: {fmt.nbytes(b.peak_memory_bytes)} ({b.memory_kind or 'unknown'})"
         + (f" of {fmt.nbytes(b.device_memory_bytes)}" if b.device_memory_bytes else ""),
         "",

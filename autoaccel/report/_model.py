@@ -42,7 +42,10 @@ class TrialRow(_Data):
     pareto: bool = Field(description="On the Pareto front of throughput and metric.")
     peak_memory_bytes: int | None = None
     memory_kind: MemoryKind | None = None
-    mfu: float | None = None
+    mfu: float | None = Field(default=None, description="Of the peak of its precision.")
+    peak_dtype: str | None = None
+    mfu_of_best: float | None = Field(default=None, description="Of the device's best peak.")
+    best_peak_dtype: str | None = None
     data_wait_share: float | None = None
     duration_s: float | None = None
     repeat_of: int | None = Field(default=None, description="Same configuration as that trial.")
@@ -97,6 +100,9 @@ class Bottleneck(_Data):
     mfu: float | None = None
     achieved_flops: float | None = None
     peak_flops: float | None = None
+    peak_dtype: str | None = None
+    mfu_of_best: float | None = None
+    best_peak_dtype: str | None = None
     flops_per_sample: float | None = None
     peak_memory_bytes: int | None = None
     memory_kind: MemoryKind | None = None

@@ -57,7 +57,17 @@ def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple
             f"{fmt.nbytes(rec.baseline_peak_memory_bytes)}"
             + (" (process RSS)" if rec.memory_kind == "process_rss" else ""),
         ),
-        ("MFU", f"{fmt.percent(rec.mfu)} vs baseline {fmt.percent(rec.baseline_mfu)}"),
+        (
+            "MFU",
+            f"{fmt.mfu(rec.mfu, rec.peak_dtype, rec.mfu_of_best, rec.best_peak_dtype)} vs "
+            "baseline "
+            + fmt.mfu(
+                rec.baseline_mfu,
+                rec.baseline_peak_dtype,
+                rec.baseline_mfu_of_best,
+                rec.best_peak_dtype,
+            ),
+        ),
         ("trials", f"{rec.feasible_trials} feasible of {rec.finished_trials} finished"),
     ]
     if limits:
@@ -68,10 +78,14 @@ def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple
 def speedup_text(rec: StageRecommendation) -> str:
     """The speedup with its 95% interval and how it was found, or why it is not one."""
     if rec.confirmed_rounds == 0:
-        return (
-            f"{fmt.speedup(rec.speedup)} from the search alone (one measurement each, "
-            "not confirmed in paired rounds)"
-        )
+        alone = "from the search alone (one measurement each, not confirmed in paired rounds)"
+        if rec.speedup_range is None:
+            return f"{fmt.speedup(rec.speedup)} {alone}"
+        low, high = rec.speedup_range
+        spread = f"its timed windows give {fmt.speedup(low)} to {fmt.speedup(high)}"
+        if low <= 1.0:
+            return f"{fmt.speedup(rec.speedup)} {alone}; inside the noise: {spread}"
+        return f"{fmt.speedup(rec.speedup)} {alone}; {spread}"
     rounds = f"{rec.confirmed_rounds} paired rounds against the baseline"
     if rec.run_epochs:
         rounds += f", in the time to train {rec.run_epochs:g} epochs, one-off costs included"
@@ -203,9 +217,18 @@ def trials_text(numbers: list[int]) -> str:
 def top_trial_cells(stage: StageReport) -> tuple[list[str], list[tuple[list[str], bool]]]:
     """The fastest trials as text cells, one row each with whether it was feasible.
 
-    Columns: trial, throughput, spread, speedup, metric, status, what it changed.
+    Columns: trial, throughput, spread, speedup, metric, MFU, status, what it changed.
     """
-    header = ["trial", "throughput", "spread", "speedup", stage.metric_name, "status", "changed"]
+    header = [
+        "trial",
+        "throughput",
+        "spread",
+        "speedup",
+        stage.metric_name,
+        "MFU",
+        "status",
+        "changed",
+    ]
     rows = []
     for number in stage.top_trials:
         row = stage.trial(number)
@@ -215,6 +238,7 @@ def top_trial_cells(stage: StageReport) -> tuple[list[str], list[tuple[list[str]
             fmt.percent(row.spread),
             fmt.speedup(row.speedup),
             f"{row.metric:.4g}" if row.metric is not None else "-",
+            fmt.mfu(row.mfu, row.peak_dtype, row.mfu_of_best, row.best_peak_dtype),
             trial_status(row),
             knobs_text(row.changed, "(baseline settings)"),
         ]

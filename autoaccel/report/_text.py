@@ -164,7 +164,7 @@ def _print_bottleneck(stage: StageReport, console: Console) -> None:
             (
                 "compute",
                 f"{fmt.flops(b.achieved_flops, '/s')} of a peak {fmt.flops(b.peak_flops, '/s')}"
-                f" (MFU {fmt.percent(b.mfu)})",
+                f" (MFU {fmt.mfu(b.mfu, b.peak_dtype, b.mfu_of_best, b.best_peak_dtype)})",
             )
         )
     else:

@@ -15,15 +15,24 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autoaccel.measure import Pace
 from autoaccel.runner._outcome import classify_exception, metric_problem
+from autoaccel.runner._ranks import needs_ranks, run_ranks
 from autoaccel.runner._result import TUNER_PID_VARIABLE, TrialResult, TrialSpec
 from autoaccel.runner._tree import adopt_orphans, end_descendants
 from autoaccel.task import Task, load_task, resolve_script
 
+if TYPE_CHECKING:
+    from autoaccel.engine import Rank
 
-def execute(spec: TrialSpec) -> TrialResult:
+
+def execute(spec: TrialSpec, rank: Rank | None = None) -> TrialResult:
+    """Do what ``spec`` asks here, or in ``world_size`` rank processes (``runner._ranks``);
+    ``rank``: this process is one of those."""
+    if rank is None and needs_ranks(spec):
+        return run_ranks(spec)
     start = time.perf_counter()
     try:
         script = resolve_script(spec.script, spec.script_args)
@@ -38,8 +47,10 @@ def execute(spec: TrialSpec) -> TrialResult:
                 duration_s=time.perf_counter() - start,
             )
         assert spec.config is not None and spec.hardware is not None
-        from autoaccel.engine import use_cores
+        from autoaccel.engine import join, use_cores
 
+        if rank is not None:
+            join(rank, spec.hardware.device)
         use_cores(spec.threads)
         if spec.action == "pace":
             return TrialResult(
@@ -96,7 +107,7 @@ def _pace(task: Task, spec: TrialSpec) -> Pace:
     return deploy_pace(task, spec.config, spec.hardware, Path(spec.weights_in), seed=spec.seed)
 
 
-def _die_with_parent(poll_s: float = 1.0) -> None:
+def die_with_parent(poll_s: float = 1.0) -> None:
     """End this trial (and its loader workers) if the tuner that started it dies.
 
     A tuner killed with SIGKILL cannot stop its trial; without this, a hung trial would run
@@ -122,7 +133,7 @@ def main(argv: list[str]) -> int:
     with stack_path.open("w") as stack:
         # A fatal signal leaves no result; the stack it hit says whose code was running.
         faulthandler.enable(stack, all_threads=False)
-        _die_with_parent()
+        die_with_parent()
         try:
             spec = TrialSpec.model_validate_json(spec_path.read_text())
             execute(spec).write(result_path)

@@ -25,7 +25,10 @@ class StageSummary(BaseModel):
     outcomes: dict[Outcome, int]
     feasible: int | None = None
     speedup: float | None = None
-    speedup_ci: tuple[float, float] | None = None
+    speedup_ci: tuple[float, float] | None = Field(
+        default=None,
+        description="95% interval over paired rounds; unconfirmed, the search windows' range.",
+    )
     confirmed: bool = False
     recommended_trial: int | None = None
     baseline_trial: int | None = None
@@ -95,7 +98,7 @@ def _summary(handle: Any, name: str) -> StudySummary:
             outcomes=dict(Counter(r.outcome for r in records)),
             feasible=rec.feasible_trials if rec else None,
             speedup=rec.speedup if rec else None,
-            speedup_ci=rec.speedup_ci if rec else None,
+            speedup_ci=(rec.speedup_ci or rec.speedup_range) if rec else None,
             confirmed=bool(rec and rec.confirmed_rounds),
             recommended_trial=rec.trial if rec else None,
             baseline_trial=rec.baseline_trial if rec else None,

@@ -216,7 +216,18 @@ class Host:
             which=which.get,
             package_version=versions.get,
             run_command=run_command,
+            cpu_matmul=self.matmul,
+            cache_dir=None,
         )
+        self.matmul_calls: list[tuple[str, int]] = []
+
+    def matmul(self, dtype: str, cores: int) -> float:
+        """The host's ``matmul`` FLOP/s per dtype (all cores); none given: it cannot run."""
+        self.matmul_calls.append((dtype, cores))
+        rates = self.spec.get("matmul")
+        if rates is None:
+            raise RuntimeError("no matmul on this fake host")
+        return float(rates[dtype])
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ def test_every_source_failing(tmp_path: Path) -> None:
     assert profile.usable_cores == 1
     assert profile.cpu.model is None
     assert profile.software.torch is None
+    assert profile.software.distributed is None  # unknown: world_size is not refused for it
     for expected in (
         "platform: RuntimeError: source is broken",
         "torch: RuntimeError: source is broken",

@@ -10,7 +10,7 @@ from importlib import metadata
 
 import pytest
 
-from autoaccel.probe import probe
+from autoaccel.probe import ProbeSources, probe
 
 
 def test_real_probe_of_this_machine() -> None:
@@ -35,6 +35,7 @@ def test_real_probe_of_this_machine() -> None:
     assert profile.software.python == platform.python_version()
     assert profile.software.torch == metadata.version("torch")
     assert profile.software.cuda == torch.version.cuda
+    assert profile.software.distributed == torch.distributed.is_available()
     assert profile.hostname == platform.node()
 
 
@@ -58,3 +59,16 @@ def test_importing_the_probe_loads_neither_torch_nor_nvml() -> None:
     code = "import sys, autoaccel.probe; print('torch' in sys.modules, 'pynvml' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_real_probe_measures_the_cpu_peak_where_trials_run_on_it(tmp_path) -> None:
+    profile = probe(ProbeSources(cache_dir=tmp_path))
+    if profile.primary is not None:
+        pytest.skip("trials run on an accelerator here: its datasheet peak is used")
+
+    measured = profile.cpu.core_peak_flops_measured
+    assert set(measured) == {"fp32", "bf16"}
+    assert all(per_core > 1e8 for per_core in measured.values())  # over 0.1 GFLOP/s a core
+    assert profile.peak_flops("fp32") >= measured["fp32"] * profile.usable_cores
+    if profile.cpu.clock_mhz:
+        assert set(profile.cpu.core_peak_flops_estimate) == {"fp32", "bf16"}

@@ -308,3 +308,32 @@ def test_an_error_message_is_printed_as_text(capsys) -> None:
     with pytest.raises(SystemExit):
         run_with_error_mapping(fail)
     assert capsys.readouterr().err == f"Error: {HOSTILE}\n"
+
+
+ESCAPES = "x\x1b[2J\x1b]0;pwned\x07y\x9b31mz"
+
+
+def test_terminal_escape_sequences_are_shown_not_obeyed(capsys) -> None:
+    from rich.console import Console
+
+    from autoaccel import _format as fmt
+    from autoaccel.cli._errors import run_with_error_mapping
+    from autoaccel.errors import TaskError
+    from autoaccel.probe import render_profile
+
+    shown = "x\\x1b[2J\\x1b]0;pwned\\x07y\\x9b31mz"
+    assert fmt.printable(ESCAPES) == shown
+    assert fmt.printable("tab\there\nnext line, é") == "tab\there\nnext line, é"
+
+    profile = gpu_host(ESCAPES, "9.0")
+    console = Console(file=io.StringIO(), width=400, force_terminal=True)
+    render_profile(profile, console)
+    assert shown in console.file.getvalue()
+    assert "\x1b[2J" not in console.file.getvalue() and "\x07" not in console.file.getvalue()
+
+    def fail() -> None:
+        raise TaskError(ESCAPES)
+
+    with pytest.raises(SystemExit):
+        run_with_error_mapping(fail)
+    assert capsys.readouterr().err == f"Error: {shown}\n"

@@ -29,6 +29,9 @@ def test_report_of_a_real_study(real_study) -> None:
     assert train.trial(0).data_wait_share is not None
     text = render_text(info)
     assert "Train stage" in text and "Deploy stage (inference)" in text
+    if info.hardware.primary is None:  # a CPU study: the probe measured the CPU's peak
+        assert train.trial(0).mfu and train.trial(0).peak_dtype == "fp32"
+        assert "of the fp32 peak" in text
     assert json.loads(render(info, "json"))["stages"]["deploy"]["trials"]
 
 
