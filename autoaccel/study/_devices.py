@@ -62,9 +62,9 @@ def describe_sharing(trials: Iterable[Any]) -> str | None:
 
 
 def devices_needed(config: Config) -> int:
-    """How many of the pool's units (GPUs, or core shares on a CPU) a trial of ``config``
-    takes. One for every configuration today; a data-parallel knob would ask for more."""
-    return 1
+    """How many devices a trial of ``config`` runs on: GPUs, or cores on a CPU. One per
+    data-parallel rank."""
+    return config.world_size
 
 
 class DevicePool:
@@ -85,8 +85,11 @@ class DevicePool:
     def has_room(self) -> bool:
         return self.running < self.jobs and bool(self.free)
 
-    def take(self, count: int) -> Placement | None:
-        """``count`` free units for one trial, or None until enough are given back."""
+    def take(self, devices: int) -> Placement | None:
+        """Units holding ``devices`` GPUs (or cores) for one trial, or None until enough are
+        given back. A trial that needs more than the pool holds gets all of it (knobs refuse
+        what the machine cannot run); alone on a CPU, a trial has the whole machine."""
+        count = min(len(self.units), self._units_for(devices))
         if self.running >= self.jobs or count > len(self.free):
             return None
         taken, self.free = self.free[:count], self.free[count:]
@@ -95,6 +98,10 @@ class DevicePool:
         for unit in taken:
             placement += unit
         return placement
+
+    def _units_for(self, devices: int) -> int:
+        per_unit = len(self.units[0].devices or self.units[0].cores)
+        return -(-devices // per_unit) if per_unit else 1
 
     def give_back(self, placement: Placement) -> None:
         self.running -= 1

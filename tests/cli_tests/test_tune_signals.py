@@ -102,8 +102,11 @@ def test_a_stop_before_the_search_begins_exits_quietly(
 )
 def test_sigterm_with_two_trials_running_stops_both(tmp_path) -> None:
     storage = f"sqlite:///{tmp_path}/studies/autoaccel.db"
+    space = tmp_path / "one-rank.yaml"  # a trial of several ranks would take both cores
+    space.write_text("batch_size: [16, 32, 64, 128]\n")
     command = [
         *(sys.executable, "-m", "autoaccel", "tune", f"{TASKS / 'tiny.py'}:slow", "--jobs", "2"),
+        *("--space", str(space)),
         *("--stage", "train", "--trials", "3", "--confirm", "0", "--storage", storage),
     ]
     tuner = subprocess.Popen(

@@ -127,9 +127,23 @@ def test_ctrl_c_with_several_trials_running_marks_each_interrupted(options) -> N
     assert all(t.user_attrs["outcome"] == "interrupted" for t in stopped)
 
 
-def test_devices_needed_is_one_gpu_for_every_configuration_today() -> None:
+def test_a_trial_needs_a_device_per_rank() -> None:
     assert devices_needed(Config()) == 1
-    assert devices_needed(Config(batch_size=1024, precision="bf16")) == 1
+    assert devices_needed(Config(world_size=2)) == 2
+
+
+def test_a_data_parallel_trial_takes_as_many_devices_as_it_has_ranks() -> None:
+    pool = device_pool(gpus(3), None)
+    assert pool.take(2) == Placement(devices=(0, 1))
+    assert pool.take(2) is None  # one GPU is left: it waits
+    assert pool.take(1) == Placement(devices=(2,))
+    # On a CPU, shares of two cores: two ranks fit in one share, three need two.
+    pool = device_pool(cpu_host(cores=4), 2, affinity=lambda: range(4))
+    assert pool.take(3) == Placement(cores=(0, 1, 2, 3))
+    pool = device_pool(cpu_host(cores=4), 2, affinity=lambda: range(4))
+    assert pool.take(2) == Placement(cores=(0, 1))
+    # Alone on the machine, a trial has all of it, however many ranks it runs.
+    assert device_pool(cpu_host(cores=4), None).take(4) == Placement()
 
 
 def test_gpu_pool_gives_each_trial_its_own_gpu() -> None:
@@ -182,12 +196,12 @@ def test_bad_jobs_and_heartbeat_options_are_refused(options) -> None:
     not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
     reason="needs two cores to give two trials one each",
 )
-def test_the_report_says_trials_shared_the_cpu(options) -> None:
+def test_the_report_says_trials_shared_the_cpu(options, tmp_path) -> None:
     from rich.console import Console
 
     from autoaccel.report import build_report, print_text
 
-    options = dataclasses.replace(options, trials=4, confirm=0, jobs=2)
+    options = small_options(options, tmp_path, trials=4, jobs=2)  # one rank per trial
     runner = TimedRunner(trial_s=0.5)
     tune_with_fakes(options, runner, hardware=cpu_host(cores=2))
     cores = [s.cores for _, _, s in runner.spans if s.action == "train"]
