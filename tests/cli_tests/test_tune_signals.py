@@ -103,7 +103,7 @@ def test_a_stop_before_the_search_begins_exits_quietly(
 def test_sigterm_with_two_trials_running_stops_both(tmp_path) -> None:
     storage = f"sqlite:///{tmp_path}/studies/autoaccel.db"
     space = tmp_path / "one-rank.yaml"  # a trial of several ranks would take both cores
-    space.write_text("batch_size: [16, 32, 64, 128]\n")
+    space.write_text("batch_size: [8, 16, 32]\nprecision: [fp32, bf16]\n")
     command = [
         *(sys.executable, "-m", "autoaccel", "tune", f"{TASKS / 'tiny.py'}:slow", "--jobs", "2"),
         *("--space", str(space)),
@@ -122,9 +122,12 @@ def test_sigterm_with_two_trials_running_stops_both(tmp_path) -> None:
     assert "Traceback" not in err
     assert trial_processes(tmp_path) == []
     trials = stage_trials(storage)
-    assert [t.state.name for t in trials] == ["COMPLETE", "FAIL", "FAIL"]
-    assert all(t.user_attrs["outcome"] == "interrupted" for t in trials[1:])
-    assert {len(t.user_attrs["placement"]["cores"]) for t in trials[1:]} == {1}
+    assert trials[0].state.name == "COMPLETE"
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    stopped = [t for t in trials if t.state.name == "FAIL"]
+    assert len(stopped) == 2  # a sampler's repeat of a finished trial may lie between them
+    assert all(t.user_attrs["outcome"] == "interrupted" for t in stopped)
+    assert {len(t.user_attrs["placement"]["cores"]) for t in stopped} == {1}
 
 
 def two_running(folder: Path, storage: str) -> bool:

@@ -22,6 +22,10 @@ from autoaccel.study._devices import Placement, device_pool, devices_needed
 # Four configurations: the baseline (batch 64) and three others, so that samplers asking
 # while other trials run suggest a running configuration again.
 SMALL_SPACE = "batch_size: [32, 64, 128, 256]\nprecision: [fp32]\nnum_workers: [0]\n"
+# One rank per trial (world_size is left out), so each trial takes one GPU.
+WIDE_SPACE = (
+    "batch_size: [32, 64, 128, 256, 512]\nprecision: [fp32, bf16]\nnum_workers: [0, 1, 2]\n"
+)
 
 
 def gpus(count: int, cores: int = 16) -> HardwareProfile:
@@ -73,10 +77,10 @@ class CtrlCWhenThreeRun(FakeRunner):
         return result
 
 
-def small_options(options, folder, **changes):
+def small_options(options, folder, space_text=SMALL_SPACE, **changes):
     folder.mkdir(parents=True, exist_ok=True)
     space = folder / "small.yaml"
-    space.write_text(SMALL_SPACE)
+    space.write_text(space_text)
     return dataclasses.replace(options, space=space, confirm=0, **changes)
 
 
@@ -85,7 +89,7 @@ def stage_trials(options) -> list[optuna.trial.FrozenTrial]:
 
 
 def test_trials_run_at_once_each_on_a_gpu_of_its_own_after_the_baseline(options, tmp_path) -> None:
-    options = dataclasses.replace(options, trials=6, confirm=0)
+    options = small_options(options, tmp_path, WIDE_SPACE, trials=6)
     runner = TimedRunner(trial_s=1.0)  # longer than starting a trial takes
     tune_with_fakes(options, runner, hardware=gpus(3))
     search = [spec for _, _, spec in runner.spans if spec.action == "train"]
@@ -115,8 +119,8 @@ def test_no_configuration_is_measured_twice_while_several_run(options, tmp_path,
     assert not [t for t in trials if t.state.name == "RUNNING"]
 
 
-def test_ctrl_c_with_several_trials_running_marks_each_interrupted(options) -> None:
-    options = dataclasses.replace(options, trials=8, confirm=0)
+def test_ctrl_c_with_several_trials_running_marks_each_interrupted(options, tmp_path) -> None:
+    options = small_options(options, tmp_path, WIDE_SPACE, trials=8)
     runner = CtrlCWhenThreeRun()
     result = tune_with_fakes(options, runner, hardware=gpus(3))
     assert result.interrupted
