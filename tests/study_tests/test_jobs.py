@@ -244,8 +244,10 @@ class TakenOverOnce(FakeRunner):
         return super().__call__(spec, timeout_s)
 
 
-def test_a_trial_taken_over_while_it_ran_keeps_what_the_other_tuner_stored(options) -> None:
-    options = dataclasses.replace(options, trials=4, confirm=0)
+def test_a_trial_taken_over_while_it_ran_keeps_what_the_other_tuner_stored(
+    options, tmp_path
+) -> None:
+    options = small_options(options, tmp_path, WIDE_SPACE, trials=4)
     runner = TakenOverOnce(storage=options.storage)
     result = tune_with_fakes(options, runner)
     trials = stage_trials(options)
