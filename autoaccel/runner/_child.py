@@ -78,6 +78,7 @@ def execute(spec: TrialSpec, rank: Rank | None = None) -> TrialResult:
                 Path(spec.weights_in),
                 seed=spec.seed,
                 min_throughput=spec.min_throughput,
+                latency_batch=spec.latency_batch,
             )
         problem = metric_problem(measurement)
         if problem is not None:

@@ -40,6 +40,7 @@ class TrialSpec(BaseModel):
         default=None, description="Stop early (pruned) when clearly slower than this."
     )
     stage: Stage = Field(default="train", description="pace: which stage's loop to time")
+    latency_batch: int = Field(default=1, description="deploy: also time requests this large")
 
     @property
     def user_folder(self) -> Path:
