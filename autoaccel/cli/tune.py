@@ -93,6 +93,33 @@ def tune_command(
         int,
         typer.Option(help="Paired rounds at most, when the candidates stay hard to tell apart."),
     ] = defaults.CONFIRM_MAX_ROUNDS,
+    objective: Annotated[
+        str | None,
+        typer.Option(
+            help="Deploy stage: rank setups by throughput, or by latency (the p99 of one "
+            "request of --latency-batch samples) [default: the study's, else throughput]."
+        ),
+    ] = None,
+    latency_batch: Annotated[
+        int | None,
+        typer.Option(
+            help="Samples in one request, for --objective latency and --max-latency-ms "
+            "[default: the study's, else 1]."
+        ),
+    ] = None,
+    max_latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            help="Deploy stage: recommend only setups whose p99 request latency is under this."
+        ),
+    ] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            help="Deploy stage: recommend only setups whose peak memory (GPU, else the "
+            "process) is under this size, e.g. 2GiB or 512MiB."
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Search for the fastest setup of SCRIPT whose metric holds; save the recommendation."""
@@ -113,6 +140,10 @@ def tune_command(
         run_epochs=run_epochs,
         max_rounds=max_rounds,
         script_args=tuple(script_args or ()),
+        objective=objective,
+        latency_batch=latency_batch,
+        max_latency_ms=max_latency_ms,
+        max_memory=max_memory,
     )
     out = err_console if json_output else console
     live = out.is_terminal and not json_output

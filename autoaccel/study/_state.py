@@ -13,7 +13,7 @@ from autoaccel import defaults
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import MIN_ROUNDS
+from autoaccel.recommend import MIN_ROUNDS, OBJECTIVES, parse_memory
 from autoaccel.runner import TrialResult, TrialSpec
 from autoaccel.study._progress import TuneProgress
 from autoaccel.study._stage_study import StageStudy
@@ -22,6 +22,7 @@ from autoaccel.task import ScriptTarget
 STAGE_CHOICES = ("train", "deploy", "all")
 MAX_CONFIRM = 10
 MAX_ROUNDS_LIMIT = 50
+MAX_LATENCY_BATCH = 65536
 
 
 class Interrupted(Exception):
@@ -47,10 +48,16 @@ class TuneOptions:
     run_epochs: float | None = None  # the real training's length; None: the task's, if any
     max_rounds: int = defaults.CONFIRM_MAX_ROUNDS
     script_args: tuple[str, ...] = ()  # the script's own command line, after --
+    # The deploy stage's goal; None: the study's stored one, else ServingGoal's default.
+    objective: str | None = None
+    latency_batch: int | None = None
+    max_latency_ms: float | None = None
+    max_memory: str | None = None  # a size such as 2GiB
 
     def check(self) -> None:
         if self.stage not in STAGE_CHOICES:
             raise ConfigError(f"--stage must be train, deploy or all, got {self.stage!r}.")
+        self.serving_goal()
         if self.trials < 1:
             raise ConfigError(f"--trials must be at least 1, got {self.trials}.")
         # nan compares false with everything and inf never comes: both would disable a limit.
@@ -87,6 +94,38 @@ class TuneOptions:
             for stage in ("train", "deploy"):
                 if self.stage in (stage, "all"):
                     load_space(self.space, stage)
+
+    def serving_goal(self) -> dict[str, object]:
+        """The deploy goal's fields given on the command line, checked."""
+        given = {
+            "objective": self.objective,
+            "latency_batch": self.latency_batch,
+            "max_latency_ms": self.max_latency_ms,
+            "max_memory_bytes": parse_memory(self.max_memory) if self.max_memory else None,
+        }
+        given = {key: value for key, value in given.items() if value is not None}
+        if self.objective is not None and self.objective not in OBJECTIVES:
+            raise ConfigError(f"--objective must be throughput or latency, got {self.objective!r}.")
+        if self.latency_batch is not None and not 1 <= self.latency_batch <= MAX_LATENCY_BATCH:
+            raise ConfigError(
+                f"--latency-batch must be between 1 and {MAX_LATENCY_BATCH} samples, "
+                f"got {self.latency_batch}."
+            )
+        if self.max_latency_ms is not None and not (
+            math.isfinite(self.max_latency_ms) and self.max_latency_ms > 0
+        ):
+            raise ConfigError(
+                f"--max-latency-ms must be a positive number of milliseconds, "
+                f"got {self.max_latency_ms}."
+            )
+        if self.max_memory == "":
+            raise ConfigError("--max-memory must be a size such as 2GiB or 512MiB, got ''.")
+        if given and self.stage == "train":
+            raise ConfigError(
+                "--objective, --latency-batch, --max-latency-ms and --max-memory judge the "
+                "deploy stage; use --stage deploy or --stage all."
+            )
+        return given
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,7 +23,13 @@ from autoaccel import knobs
 from autoaccel.errors import BaselineFailedError, RunFailedError, TaskError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import Recommendation, TrialRecord, baseline_of, best_feasible
+from autoaccel.recommend import (
+    Recommendation,
+    ServingGoal,
+    TrialRecord,
+    baseline_of,
+    best_feasible,
+)
 from autoaccel.runner import TrialResult, TrialSpec, inspect_script, run_trial
 from autoaccel.study._confirm import confirm_stage
 from autoaccel.study._deploy_weights import weights_choice
@@ -163,6 +169,7 @@ def _request(tuning: Tuning, stage: Stage) -> StageRequest:
         space_given=options.space is not None,
         max_metric_drop=options.max_metric_drop,
         allow_other_hardware=options.allow_other_hardware,
+        goal=options.serving_goal() if stage == "deploy" else {},
     )
 
 
@@ -260,7 +267,8 @@ def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
     else:
         progress.trial_started(ss.stage, trial.number, role, config.for_stage(ss.stage))
         # The baseline always runs to the end: every other trial is measured against it.
-        floor = throughput_floor(records, ss.max_metric_drop) if role != "baseline" else None
+        by_rate = ss.goal.objective == "throughput" and role != "baseline"
+        floor = throughput_floor(records, ss.max_metric_drop, ss.goal) if by_rate else None
         spec = TrialSpec(
             action=ss.stage,
             script=tuning.target.spec,
@@ -270,6 +278,7 @@ def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
             seed=options.seed,
             weights_in=stage_run.weights,
             min_throughput=floor,
+            latency_batch=ss.goal.latency_batch,
         )
         result, attrs = _measure(stage_run, trial.number, spec)
     base_metric = (
@@ -286,7 +295,7 @@ def _run_trial(stage_run: StageRun, trial: Any, role: str) -> bool:
         next(r for r in records if r.number == trial.number),
         ss.finished_count(),
         options.trials,
-        _best_speedup(records, ss.max_metric_drop),
+        _best_speedup(records, ss.max_metric_drop, ss.goal),
     )
     return known is not None
 
@@ -333,9 +342,9 @@ def _tell(
 ) -> None:
     for key, value in {**result_attrs(result), **extra}.items():
         trial.set_user_attr(key, value)
-    for key, value in constraints(result, baseline_metric, ss.max_metric_drop).items():
+    for key, value in constraints(result, baseline_metric, ss.max_metric_drop, ss.goal).items():
         trial.set_constraint(key, value)
-    ss.optuna_study.tell(trial, trial_values(result))
+    ss.optuna_study.tell(trial, trial_values(result, ss.goal))
 
 
 def _stop_left_over_trials(ss: StageStudy, owner: TrialOwner, progress: TuneProgress) -> list:
@@ -401,9 +410,11 @@ def _known_outcome(
     return None
 
 
-def _best_speedup(records: list[TrialRecord], max_metric_drop: float) -> float | None:
+def _best_speedup(
+    records: list[TrialRecord], max_metric_drop: float, goal: ServingGoal
+) -> float | None:
     """The search's best speedup so far, for the progress line."""
-    best, baseline = best_feasible(records, max_metric_drop), baseline_of(records)
+    best, baseline = best_feasible(records, max_metric_drop, goal), baseline_of(records)
     if best is None or baseline is None or not baseline.throughput:
         return None
     return best.throughput / baseline.throughput

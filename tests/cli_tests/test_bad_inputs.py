@@ -64,6 +64,33 @@ ROWS = [
     ),
     *(
         bad(
+            f"{flag}={value}",
+            *("tune", str(TINY), "--stage", "deploy", flag, value),
+            says=says,
+        )
+        for flag, value, says in (
+            ("--objective", "fastest", "--objective must be throughput or latency"),
+            ("--latency-batch", "0", "--latency-batch must be between 1 and"),
+            ("--latency-batch", "100000", "--latency-batch must be between 1 and"),
+            *(
+                ("--max-latency-ms", value, "--max-latency-ms must be a positive number")
+                for value in ("nan", "inf", "-1", "0")
+            ),
+            *(
+                ("--max-memory", value, "--max-memory must be a size with a unit")
+                for value in ("2", "2 parsecs", "-1GiB", "GiB", "1e3MiB")
+            ),
+            ("--max-memory", "0GiB", "--max-memory must be more than zero bytes"),
+            ("--max-memory", "", "--max-memory must be a size such as 2GiB"),
+        )
+    ),
+    bad(
+        "latency limit on the train stage",
+        *tune("--max-latency-ms", "5"),
+        says="judge the deploy stage; use --stage deploy or --stage all",
+    ),
+    *(
+        bad(
             f"bench --timeout={value}",
             *("bench", str(TINY), "--timeout", value),
             says="--timeout must be a positive number of seconds",
