@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from autoaccel.knobs import _batch_size as batch_size
 from autoaccel.knobs import _channels_last as channels_last
 from autoaccel.knobs import _compile as compile
+from autoaccel.knobs import _distill as distill
 from autoaccel.knobs import _loader as loader
 from autoaccel.knobs import _precision as precision
 from autoaccel.knobs import _pruning as pruning
@@ -59,6 +60,7 @@ __all__ = [
     "choice_refusal",
     "compile",
     "config_from_dict",
+    "distill",
     "knob",
     "loader",
     "precision",

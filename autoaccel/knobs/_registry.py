@@ -6,6 +6,7 @@ from autoaccel.knobs import (
     _batch_size,
     _channels_last,
     _compile,
+    _distill,
     _loader,
     _precision,
     _pruning,
@@ -25,6 +26,7 @@ KNOBS: tuple[Knob, ...] = (
     _channels_last.KNOB,
     _compile.KNOB,
     _pruning.KNOB,
+    _distill.KNOB,
     _quantization.KNOB,
     _world_size.KNOB,
 )

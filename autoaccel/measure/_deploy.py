@@ -3,6 +3,7 @@ inference; timed on batches already on the device, then judged on the whole eval
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import math
@@ -146,11 +147,14 @@ def _serve(
     model = task.model()
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     finetune_s = None
+    # The unpruned trained model, kept as it is to teach the pruned one.
+    distilled = finetune and config.pruning_ratio > 0 and config.distill == "on"
+    teacher = copy.deepcopy(model) if distilled else None
 
     def recover(pruned: torch.nn.Module) -> None:
         nonlocal finetune_s
         if finetune:
-            finetune_s = _finetune(task, pruned, device, seed, clock)
+            finetune_s = _finetune(task, pruned, device, seed, clock, teacher)
 
     placement = knobs.Placement(
         device,
@@ -247,18 +251,34 @@ def _latency(
 
 
 def _finetune(
-    task: Task, model: torch.nn.Module, device: torch.device, seed: int, clock: Callable[[], float]
+    task: Task,
+    model: torch.nn.Module,
+    device: torch.device,
+    seed: int,
+    clock: Callable[[], float],
+    teacher: torch.nn.Module | None,
 ) -> float | None:
-    """Recover accuracy after pruning: train the pruned model briefly with the baseline setup."""
+    """Recover accuracy after pruning: train the pruned model briefly with the baseline
+    setup, against ``teacher``'s outputs as well when there is one (distillation)."""
     if task.finetune_epochs <= 0:
         return None
     baseline = task.baseline
     assert isinstance(baseline, Config)
+    student = None
+    if teacher is not None:
+        if task.loss is None:
+            raise ValueError("distill needs Task.loss: this task trains with its own training_step")
+        student = knobs.distill.Student(model, teacher.to(device))
+        task = dataclasses.replace(task, loss=student.loss(task.loss))
     start = clock()
-    run = TrainingRun(task, baseline, device, seed, task.finetune_epochs, model=model)
-    loss_sum = torch.zeros((), device=device)
-    for batch in run.batches(run.total_steps):
-        loss_sum = loss_sum + run.step(batch).float()
+    try:
+        run = TrainingRun(task, baseline, device, seed, task.finetune_epochs, model=model)
+        loss_sum = torch.zeros((), device=device)
+        for batch in run.batches(run.total_steps):
+            loss_sum = loss_sum + run.step(batch).float()
+    finally:
+        if student is not None:
+            student.close()
     check_finite(loss_sum, "the loss while fine-tuning the pruned model")
     return clock() - start
 

@@ -49,15 +49,22 @@ class SearchSpace:
     def suggest(self, trial: Any, base: Config) -> Config:
         """Ask ``trial`` (an Optuna trial) for a value of every knob; others come from base."""
         values: dict[str, Any] = {}
-        for name, options in self.choices.items():
-            needs = knobs.knob(name).needs
-            if needs and not _is_set(needs, values.get(needs, getattr(base, needs))):
-                continue
-            values[name] = trial.suggest_categorical(name, options)
+        # A choice that needs a ranged knob (distill needs pruning_ratio) comes after it.
+        after = [n for n in self.choices if knobs.knob(n).needs in self.ranges]
+        for name in [n for n in self.choices if n not in after]:
+            self._suggest_choice(trial, name, base, values)
         for name, span in self.ranges.items():
             # Optuna's stepped floats carry binary noise (0.30000000000000004).
             values[name] = round(trial.suggest_float(name, span.low, span.high, step=span.step), 6)
+        for name in after:
+            self._suggest_choice(trial, name, base, values)
         return config_for(base, values)
+
+    def _suggest_choice(self, trial: Any, name: str, base: Config, values: dict) -> None:
+        needs = knobs.knob(name).needs
+        if needs and not _is_set(needs, values.get(needs, getattr(base, needs))):
+            return
+        values[name] = trial.suggest_categorical(name, self.choices[name])
 
     def params_for(self, config: Config) -> dict[str, Any]:
         """The Optuna parameters that reproduce ``config`` in this space (for enqueueing)."""
