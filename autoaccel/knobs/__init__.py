@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 # The knob modules are public under their own names: knobs.compile.apply(model, mode).
+from autoaccel.knobs import _backend as backend
 from autoaccel.knobs import _batch_size as batch_size
 from autoaccel.knobs import _channels_last as channels_last
 from autoaccel.knobs import _compile as compile
@@ -54,6 +55,7 @@ __all__ = [
     "Stage",
     "StageSteps",
     "TaskFacts",
+    "backend",
     "batch_size",
     "channels_last",
     "check_values",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autoaccel.knobs import (
+    _backend,
     _batch_size,
     _channels_last,
     _compile,
@@ -29,6 +30,7 @@ KNOBS: tuple[Knob, ...] = (
     _distill.KNOB,
     _quantization.KNOB,
     _world_size.KNOB,
+    _backend.KNOB,
 )
 
 # The train stage trains the placed module and calls it compiled.
@@ -42,7 +44,7 @@ TRAIN = StageSteps(
 # placed), then converts it to serve.
 DEPLOY = StageSteps(
     module=(_pruning.PRUNE, PLACE, _precision.MATMUL_FLAGS),
-    serve=(_quantization.QUANTIZE, _channels_last.CHANNELS_LAST, _compile.COMPILE),
+    serve=(_quantization.QUANTIZE, _channels_last.CHANNELS_LAST, _compile.COMPILE, _backend.SERVE),
     inputs=(_channels_last.CHANNELS_LAST_INPUTS,),
     call=_precision.AUTOCAST,
 )

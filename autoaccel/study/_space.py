@@ -49,9 +49,11 @@ class SearchSpace:
     def suggest(self, trial: Any, base: Config) -> Config:
         """Ask ``trial`` (an Optuna trial) for a value of every knob; others come from base."""
         values: dict[str, Any] = {}
-        # A choice that needs a ranged knob (distill needs pruning_ratio) comes after it.
+        # A knob that excludes others comes first (they are not asked for while it is set);
+        # a choice that needs a ranged knob (distill needs pruning_ratio) comes after it.
+        first = [n for n in self.choices if knobs.knob(n).excludes]
         after = [n for n in self.choices if knobs.knob(n).needs in self.ranges]
-        for name in [n for n in self.choices if n not in after]:
+        for name in [*first, *(n for n in self.choices if n not in first + after)]:
             self._suggest_choice(trial, name, base, values)
         for name, span in self.ranges.items():
             # Optuna's stepped floats carry binary noise (0.30000000000000004).
@@ -64,6 +66,8 @@ class SearchSpace:
         needs = knobs.knob(name).needs
         if needs and not _is_set(needs, values.get(needs, getattr(base, needs))):
             return
+        if _excluded(name, {**base.model_dump(), **values}):
+            return
         values[name] = trial.suggest_categorical(name, self.choices[name])
 
     def params_for(self, config: Config) -> dict[str, Any]:
@@ -72,6 +76,8 @@ class SearchSpace:
         for name in [*self.choices, *self.ranges]:
             needs = knobs.knob(name).needs
             if needs and not _is_set(needs, getattr(config, needs)):
+                continue
+            if _excluded(name, config.model_dump()):
                 continue
             params[name] = getattr(config, name)
         return params
@@ -107,16 +113,26 @@ class SearchSpace:
 
 
 def config_for(base: Config, values: dict[str, Any]) -> Config:
-    """``base`` with ``values``; a knob whose ``needs`` is unset goes back to its default."""
+    """``base`` with ``values``; a knob whose ``needs`` is unset, or that a set knob
+    excludes, goes back to its default."""
     merged = {**base.model_dump(), **values}
     for knob in knobs.KNOBS:
         if knob.needs and not _is_set(knob.needs, merged[knob.needs]):
+            merged[knob.name] = knob.field.default
+        if _excluded(knob.name, merged):
             merged[knob.name] = knob.field.default
     return Config.model_validate(merged)
 
 
 def _is_set(name: str, value: Any) -> bool:
     return value != knobs.knob(name).field.default
+
+
+def _excluded(name: str, values: dict[str, Any]) -> bool:
+    """Whether a knob set in ``values`` excludes knob ``name``."""
+    return any(
+        name in knob.excludes and _is_set(knob.name, values[knob.name]) for knob in knobs.KNOBS
+    )
 
 
 def default_space_path(stage: Stage) -> Path:
