@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from autoaccel import _format as fmt
 from autoaccel.knobs import Stage
 from autoaccel.recommend._goal import ServingGoal
+from autoaccel.recommend._lighter import lighter_model_advice
 from autoaccel.recommend._model import StageRecommendation
 from autoaccel.recommend._paired import Confirmation
 from autoaccel.recommend._records import TrialRecord
@@ -148,7 +149,8 @@ def recommend_stage(
         baseline_mfu_of_best=b.mfu_of_best,
         best_peak_dtype=m.best_peak_dtype,
         data_wait_share=m.data_wait_share,
-        limits=limits(best, baseline, largest_batch),
+        limits=limits(best, baseline, largest_batch)
+        + _deploy_advice(records, baseline, stage, max_metric_drop),
         finished_trials=len(finished),
         feasible_trials=len(feasible),
         one_off_s=one_off,
@@ -161,6 +163,13 @@ def recommend_stage(
         goal_unmet=unmet,
         **extra,
     )
+
+
+def _deploy_advice(
+    records: Sequence[TrialRecord], baseline: TrialRecord, stage: Stage, max_metric_drop: float
+) -> list[str]:
+    advice = lighter_model_advice(records, baseline, max_metric_drop) if stage == "deploy" else None
+    return [advice] if advice else []
 
 
 def one_off_s(record: TrialRecord) -> float | None:
