@@ -139,6 +139,8 @@ ROWS += [
         "more than 100 values",
         "deploy",
     ),
+    space("unknown backend", "backend: [tensorrt]", "'tensorrt' is not allowed", "deploy"),
+    space("bool distill", "distill: [true]", "True is not allowed", "deploy"),
     space("deep", "[" * 100_000, "nested too deeply"),
     space("too many configurations", LARGE_SPACE, "646400 configurations"),
     space("train only, all stages", "train:\n  batch_size: [16]", "no deploy: section", "all"),
@@ -164,6 +166,14 @@ ROWS += [
     config("bool batch size", '{"batch_size": true}', "valid integer (got True)"),
     config("string batch size", '{"batch_size": "64"}', "valid integer (got '64')"),
     config("nan ratio", '{"pruning_ratio": NaN}', "pruning_ratio: Input should be"),
+    config("unknown backend", '{"backend": "tensorrt"}', "backend: Input should be 'torch'"),
+    config("bool distill", '{"distill": true}', "distill: Input should be 'off' or 'on'"),
+    config("distill without pruning", '{"distill": "on"}', "distill needs pruning_ratio > 0"),
+    config(
+        "onnxruntime with compile",
+        '{"backend": "onnxruntime", "compile": "default"}',
+        "compile=default does not apply with backend=onnxruntime: ONNX Runtime serves",
+    ),
     config("damaged recommendation", RECOMMENDATION, "not text", {RECOMMENDATION: BINARY}),
     config("cut recommendation", RECOMMENDATION, "not valid JSON", {RECOMMENDATION: '{"stag'}),
     config(
