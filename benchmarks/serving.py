@@ -3,11 +3,12 @@
     python benchmarks/serving.py examples/mlp.py '{}' '{"backend": "onnxruntime"}' --repeat 3
 
 Trains the example's baseline once (a trial process), then runs every deploy configuration
-(JSON on top of the baseline) in its own trial process, interleaved, ``--repeat`` times.
-Repeat ``r`` runs with seed ``r``. Each trial times requests of one sample alone (p50, p99) besides its throughput at its own
-batch size. Prints one row per trial, then per configuration the medians over repeats: the
-throughput ratio to configuration 0, p50 and p99 at batch 1, and the metric (its change
-from configuration 0: with pruning, what the fine-tune kept).
+(JSON on top of the baseline) in its own trial process, interleaved, ``--repeat`` times;
+repeat ``r`` runs with seed ``r``. Each trial times requests of one sample alone (p50,
+p99) besides its throughput at its own batch size. Prints one row per trial, then per
+configuration the medians over repeats: the throughput ratio to configuration 0, p50 and
+p99 at batch 1, and the metric (its change from configuration 0: with pruning, what the
+fine-tune kept).
 """
 
 from __future__ import annotations
