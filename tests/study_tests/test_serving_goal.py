@@ -161,3 +161,18 @@ def test_the_report_names_each_broken_limit_and_the_unmet_goal(
         "over the limit: p99 latency at batch 1 12 ms > 0.5 ms" in text
     )
     assert "p99 3 ms per request of 1 (baseline p99 8 ms)" in text
+
+
+def test_confirmation_rounds_take_only_candidates_within_the_limits(tune_fake, deploy) -> None:
+    from autoaccel.study._confirm import pick_candidates
+
+    limited = dataclasses.replace(deploy, max_latency_ms=5.0, confirm=2)
+    result, runner = tune_fake(limited, FakeRunner(serving_model))
+    paced = [spec.config for spec in runner.specs if spec.action == "pace"]
+    assert paced and all(p99_of(c) <= 5.0 or c == paced[0] for c in paced)  # and the baseline
+    choice = result.recommendation.stages["deploy"]
+    assert choice.confirmed_rounds > 0 and choice.latency.p99_ms <= 5.0
+    records = result.records["deploy"]
+    goal = load_stages(deploy.storage, "tiny")["deploy"].goal
+    assert all(goal.meets(r.served) for r in pick_candidates(records, 0.01, 3, goal))
+    assert pick_candidates(records, 0.01, 3, goal.model_copy(update={"objective": "latency"})) == []
