@@ -120,6 +120,15 @@ def tune_command(
             "process) is under this size, e.g. 2GiB or 512MiB."
         ),
     ] = None,
+    hold_effective_batch: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the baseline's effective batch (batch_size * accumulation_steps): "
+            "search the micro-batch and the accumulation steps together, so every trial "
+            "takes the baseline's optimizer steps [default: Task.hold_effective_batch]. "
+            "Kept with the study."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Search for the fastest setup of SCRIPT whose metric holds; save the recommendation."""
@@ -144,6 +153,7 @@ def tune_command(
         latency_batch=latency_batch,
         max_latency_ms=max_latency_ms,
         max_memory=max_memory,
+        hold_effective_batch=hold_effective_batch,
     )
     out = err_console if json_output else console
     live = out.is_terminal and not json_output

@@ -1,8 +1,10 @@
 """The training batches of one run: a DataLoader over ``Task.train_data`` with every loader
-knob applied, or the batches the task makes itself (``Task.train_batches``)."""
+knob applied, or the batches the task makes itself (``Task.train_batches``), grouped into
+the micro-batches of each optimizer step under gradient accumulation."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -43,14 +45,49 @@ class TaskBatches:
         return self._length
 
 
+class StepBatches:
+    """Micro-batches grouped ``accumulation_steps`` at a time, one tuple per optimizer step;
+    the micro-batches left over at the end of a pass are not trained on (as ``drop_last``
+    leaves a ragged batch), so every step sees the same number of samples."""
+
+    def __init__(self, micro_batches: Any, accumulation_steps: int) -> None:
+        self.micro_batches = micro_batches
+        self.accumulation_steps = accumulation_steps
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        micro = iter(self.micro_batches)
+        while len(group := tuple(itertools.islice(micro, self.accumulation_steps))) == (
+            self.accumulation_steps
+        ):
+            yield group
+
+    def __len__(self) -> int:
+        return len(self.micro_batches) // self.accumulation_steps
+
+
 def training_batches(task: Task, config: Config, seed: int) -> tuple[Any, int]:
-    """The batches to train on under ``config``, and how many samples each step counts over
-    every rank (``world_size`` ranks each step a batch of their own shard).
+    """The batches to train on under ``config``, one item per optimizer step, and how many
+    samples each step counts over every rank (``world_size`` ranks each step a batch of
+    their own shard) and every micro-batch of it.
 
     A DataLoader keeps every step the same shape (``drop_last``: compiled graphs and CUDA
     graphs are not rebuilt for a ragged last batch, and step times compare), so each of its
     batches holds ``batch_size`` samples, or the whole shard when it is smaller.
     """
+    micro, samples = _micro_batches(task, config, seed)
+    steps = config.accumulation_steps
+    if steps == 1:
+        return micro, samples
+    grouped = StepBatches(micro, steps)
+    if not len(grouped):
+        raise ConfigError(
+            f"accumulation_steps={steps} needs {steps} batches per pass over the training "
+            f"data, and batch_size={config.batch_size} makes {len(micro)}: lower one of them."
+        )
+    return grouped, samples * steps
+
+
+def _micro_batches(task: Task, config: Config, seed: int) -> tuple[Any, int]:
     if task.train_batches is not None:
         refused = knobs.loader.own_batches_refusals(config)
         if config.world_size > 1:

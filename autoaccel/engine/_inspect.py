@@ -53,4 +53,5 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         eval_samples=len(task.eval_data) if task.eval_data is not None else 0,
         own_batches=own,
         lr_scaling=task.lr_scaling,
+        hold_effective_batch=task.hold_effective_batch,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 # The knob modules are public under their own names: knobs.compile.apply(model, mode).
+from autoaccel.knobs import _accumulation as accumulation
 from autoaccel.knobs import _backend as backend
 from autoaccel.knobs import _batch_size as batch_size
 from autoaccel.knobs import _channels_last as channels_last
@@ -55,6 +56,7 @@ __all__ = [
     "Stage",
     "StageSteps",
     "TaskFacts",
+    "accumulation",
     "backend",
     "batch_size",
     "channels_last",

@@ -30,6 +30,7 @@ class TaskFacts(BaseModel):
     eval_samples: int  # 0: no eval_data (the task evaluates itself)
     own_batches: bool = False  # the task makes its batches (Task.train_batches)
     lr_scaling: str | None = None  # Task.lr_scaling; None in studies stored before it was kept
+    hold_effective_batch: bool = False  # Task.hold_effective_batch
 
     def stage_refusal(self, stage: Stage) -> str | None:
         """Why ``stage`` cannot run for this task, in one sentence, or None."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autoaccel.knobs import (
+    _accumulation,
     _backend,
     _batch_size,
     _channels_last,
@@ -19,6 +20,7 @@ from autoaccel.knobs._steps import PLACE, StageSteps
 
 KNOBS: tuple[Knob, ...] = (
     _batch_size.KNOB,
+    _accumulation.KNOB,
     _precision.KNOB,
     _loader.NUM_WORKERS,
     _loader.PIN_MEMORY,

@@ -228,6 +228,9 @@ def _resume(study: optuna.Study, request: StageRequest) -> tuple[StageStudy, lis
             "Optuna cannot change the choices inside a study. Use a new --study name for the "
             "new space, or leave out --space to continue with the stored one."
         )
+    if given.effective_batch != stored_space.effective_batch:
+        held = "held" if stored_space.effective_batch else "not held"
+        notes.append(f"study {name!r} keeps its effective batch {held}, as it was created")
     stored_task = TaskFacts.model_validate(attrs["task"])
     if stored_task.script_sha256 != facts.script_sha256:
         notes.append(

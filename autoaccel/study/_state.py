@@ -53,6 +53,7 @@ class TuneOptions:
     latency_batch: int | None = None
     max_latency_ms: float | None = None
     max_memory: str | None = None  # a size such as 2GiB
+    hold_effective_batch: bool = False  # or Task.hold_effective_batch; kept with the space
 
     def check(self) -> None:
         if self.stage not in STAGE_CHOICES:
@@ -84,6 +85,11 @@ class TuneOptions:
             raise ConfigError(
                 f"--max-rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS_LIMIT}, "
                 f"got {self.max_rounds}."
+            )
+        if self.hold_effective_batch and self.stage == "deploy":
+            raise ConfigError(
+                "--hold-effective-batch holds the train stage's effective batch; the deploy "
+                "stage has none. Leave it out, or tune --stage train or all."
             )
         if self.space is not None and self.space.suffix.lower() not in (".yaml", ".yml"):
             raise ConfigError(f"--space {self.space} must be a .yaml file.")

@@ -165,7 +165,13 @@ def _request(tuning: Tuning, stage: Stage) -> StageRequest:
         stage=stage,
         hardware=tuning.hardware,
         facts=facts,
-        space=fit_to(space, tuning.hardware, facts, facts.baseline),
+        space=fit_to(
+            space,
+            tuning.hardware,
+            facts,
+            facts.baseline,
+            hold_effective_batch=options.hold_effective_batch or facts.hold_effective_batch,
+        ),
         space_given=options.space is not None,
         max_metric_drop=options.max_metric_drop,
         allow_other_hardware=options.allow_other_hardware,
@@ -214,7 +220,8 @@ def _search(stage_run: StageRun) -> bool:
     progress.stage_started(
         ss.stage, ss.finished_count(), options.trials, len(ss.space.grid(ss.baseline))
     )
-    sizes = ss.space.choices.get("batch_size", ())
+    # Held, the effective batch never changes, and neither does the learning rate.
+    sizes = ss.space.choices.get("batch_size", ()) if ss.space.effective_batch is None else ()
     rule = knobs.batch_size.lr_rule(ss.task.lr_scaling, ss.baseline.batch_size, sizes)
     if ss.stage == "train" and rule is not None:
         progress.note(f"train: {rule}")

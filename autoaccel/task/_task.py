@@ -91,6 +91,11 @@ class Task:
             as compilation included; otherwise by their steady rate, with the step after
             which a one-off cost pays back shown beside it.
         name: the study name used by ``autoaccel.train``; defaults to the script's name.
+        hold_effective_batch: tune at the baseline's effective batch (``batch_size *
+            accumulation_steps``): the search varies the micro-batch and the accumulation
+            steps together, so every trial takes the optimizer steps the baseline takes and
+            learns at its learning rate. Off, larger batches take fewer steps in the
+            budget. The same as ``autoaccel tune --hold-effective-batch``.
     """
 
     model: Callable[[], torch.nn.Module]
@@ -116,6 +121,7 @@ class Task:
     finetune_epochs: float = 0.25
     run_epochs: float | None = None
     name: str | None = None
+    hold_effective_batch: bool = False
 
     def __post_init__(self) -> None:
         for field in ("model", "optimizer"):
@@ -170,6 +176,11 @@ class Task:
             )
         if not self.finetune_epochs >= 0:
             raise TaskError(f"Task.finetune_epochs must be >= 0, got {self.finetune_epochs!r}.")
+        if not isinstance(self.hold_effective_batch, bool):
+            raise TaskError(
+                "Task.hold_effective_batch must be True or False, got "
+                f"{self.hold_effective_batch!r}."
+            )
         if self.lr_scaling not in batch_size.LR_SCALING_RULES:
             raise TaskError(
                 f"Task.lr_scaling must be one of {', '.join(batch_size.LR_SCALING_RULES)}, "
