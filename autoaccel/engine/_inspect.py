@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from autoaccel import knobs
 from autoaccel.engine._loop import TrainingRun, call_model, eval_loader
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.task import ScriptTarget, Task
@@ -54,4 +55,6 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         own_batches=own,
         lr_scaling=task.lr_scaling,
         hold_effective_batch=task.hold_effective_batch,
+        optimizer=knobs.optimizer_impl.class_name(type(check.optimizer)),
+        optimizer_flags=knobs.optimizer_impl.flags_taken(type(check.optimizer)),
     )

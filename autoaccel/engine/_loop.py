@@ -220,7 +220,9 @@ class TrainingRun:
         model = task.model() if model is None else model
         self.model = knobs.TRAIN.build_module(model, config, placement)
         assert task.optimizer is not None
-        self.optimizer = task.optimizer(self.model.parameters())
+        self.optimizer = knobs.optimizer_impl.rebuild(
+            task.optimizer(self.model.parameters()), config.optimizer_impl
+        )
         baseline = task.baseline
         assert isinstance(baseline, Config)
         knobs.batch_size.scale_learning_rate(

@@ -18,6 +18,7 @@ from autoaccel.knobs import _channels_last as channels_last
 from autoaccel.knobs import _compile as compile
 from autoaccel.knobs import _distill as distill
 from autoaccel.knobs import _loader as loader
+from autoaccel.knobs import _optimizer_impl as optimizer_impl
 from autoaccel.knobs import _precision as precision
 from autoaccel.knobs import _pruning as pruning
 from autoaccel.knobs import _quantization as quantization
@@ -67,6 +68,7 @@ __all__ = [
     "distill",
     "knob",
     "loader",
+    "optimizer_impl",
     "precision",
     "pruning",
     "quantization",

@@ -31,6 +31,8 @@ class TaskFacts(BaseModel):
     own_batches: bool = False  # the task makes its batches (Task.train_batches)
     lr_scaling: str | None = None  # Task.lr_scaling; None in studies stored before it was kept
     hold_effective_batch: bool = False  # Task.hold_effective_batch
+    optimizer: str | None = None  # its class, module included; None in older studies
+    optimizer_flags: tuple[str, ...] = ()  # of foreach and fused, those its constructor takes
 
     def stage_refusal(self, stage: Stage) -> str | None:
         """Why ``stage`` cannot run for this task, in one sentence, or None."""

@@ -10,6 +10,7 @@ from autoaccel.knobs import (
     _compile,
     _distill,
     _loader,
+    _optimizer_impl,
     _precision,
     _pruning,
     _quantization,
@@ -21,6 +22,7 @@ from autoaccel.knobs._steps import PLACE, StageSteps
 KNOBS: tuple[Knob, ...] = (
     _batch_size.KNOB,
     _accumulation.KNOB,
+    _optimizer_impl.KNOB,
     _precision.KNOB,
     _loader.NUM_WORKERS,
     _loader.PIN_MEMORY,
