@@ -97,18 +97,43 @@ def _micro_batches(task: Task, config: Config, seed: int) -> tuple[Any, int]:
         return TaskBatches(task, config.batch_size), config.batch_size
     sampler = None
     samples = len(task.train_data)
+    data, collate = _augmented_data(task, config)
     if config.world_size > 1:
-        sampler = shard_sampler(task.train_data, config.world_size, seed)
+        sampler = shard_sampler(data, config.world_size, seed)
         samples = len(sampler)
     loader = knobs.loader.build(
-        task.train_data,
+        data,
         config,
         shuffle=True,
         seed=seed,
-        collate_fn=task.collate_fn,
+        collate_fn=collate,
         drop_last=samples >= config.batch_size,
         sampler=sampler,
     )
     if sampler is not None:
         loader = ShardedBatches(loader, sampler)
     return loader, min(config.batch_size, samples) * config.world_size
+
+
+def _augmented_data(task: Task, config: Config) -> tuple[Any, Any]:
+    """The training samples (cached when asked, then augmented) and the collate function
+    (the batch augmentation after it, unless it runs on the device)."""
+    data = task.train_data
+    if config.cache == "memory":
+        if not task.deterministic_data:
+            raise ConfigError(
+                f"this configuration cannot train the task: {knobs.cache.undeclared()}."
+            )
+        data = knobs.cache.CachedSamples(data)
+    if task.sample_augment is not None:
+        data = knobs.augment.AugmentedSamples(data, task.sample_augment)
+    collate = task.collate_fn
+    if config.augment_on == "device" and task.batch_augment is None:
+        raise ConfigError(
+            f"this configuration cannot train the task: {knobs.augment.no_batch_augment()}."
+        )
+    if task.batch_augment is not None and config.augment_on == "loader":
+        from torch.utils.data import default_collate
+
+        collate = knobs.augment.AugmentedCollate(collate or default_collate, task.batch_augment)
+    return data, collate

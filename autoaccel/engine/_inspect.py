@@ -57,4 +57,7 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         hold_effective_batch=task.hold_effective_batch,
         optimizer=knobs.optimizer_impl.class_name(type(check.optimizer)),
         optimizer_flags=knobs.optimizer_impl.flags_taken(type(check.optimizer)),
+        deterministic_data=task.deterministic_data,
+        batch_augment=task.batch_augment is not None,
+        sample_bytes=None if own else knobs.cache.sample_bytes(task.train_data[0]),
     )

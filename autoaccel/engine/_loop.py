@@ -298,6 +298,8 @@ class TrainingRun:
     def _forward(self, batch: Any) -> torch.Tensor:
         """The loss of one micro-batch, under the configured autocast."""
         call = knobs.TRAIN.around_call(self.config, self.device.type)
+        if self.config.augment_on == "device" and self.task.batch_augment is not None:
+            batch = self.task.batch_augment(to_device(batch, self.device, self.config.pin_memory))
         if self.task.training_step is None:
             assert self.task.loss is not None
             inputs, targets = self.prepare(batch)

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 # The knob modules are public under their own names: knobs.compile.apply(model, mode).
 from autoaccel.knobs import _accumulation as accumulation
+from autoaccel.knobs import _augment as augment
 from autoaccel.knobs import _backend as backend
 from autoaccel.knobs import _batch_size as batch_size
+from autoaccel.knobs import _cache as cache
 from autoaccel.knobs import _channels_last as channels_last
 from autoaccel.knobs import _compile as compile
 from autoaccel.knobs import _distill as distill
@@ -58,8 +60,10 @@ __all__ = [
     "StageSteps",
     "TaskFacts",
     "accumulation",
+    "augment",
     "backend",
     "batch_size",
+    "cache",
     "channels_last",
     "check_values",
     "choice_refusal",

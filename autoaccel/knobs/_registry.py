@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from autoaccel.knobs import (
     _accumulation,
+    _augment,
     _backend,
     _batch_size,
+    _cache,
     _channels_last,
     _compile,
     _distill,
@@ -28,6 +30,8 @@ KNOBS: tuple[Knob, ...] = (
     _loader.PIN_MEMORY,
     _loader.PERSISTENT_WORKERS,
     _loader.PREFETCH_FACTOR,
+    _cache.KNOB,
+    _augment.KNOB,
     _channels_last.KNOB,
     _compile.KNOB,
     _pruning.KNOB,
