@@ -221,6 +221,15 @@ ROWS += [
 
 
 ROWS += [
+    bad(
+        "--hold-effective-batch for deploy",
+        "tune",
+        str(TINY),
+        "--stage",
+        "deploy",
+        "--hold-effective-batch",
+        says="--hold-effective-batch holds the train stage's effective batch",
+    ),
     bad("missing script", "tune", "train.py", says="train.py: no such file"),
     bad("script name too long", "tune", f"{'t' * 300}.py", says="File name too long"),
     bad("bench script name too long", "bench", f"{'t' * 300}.py", says="File name too long"),

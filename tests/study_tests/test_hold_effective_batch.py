@@ -4,15 +4,17 @@ guess) makes the baseline's ``batch_size * accumulation_steps``, and a resume ke
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from fakes import FakeRunner, RecordingProgress, cpu_host, task_facts, tune_with_fakes
 
 from autoaccel.errors import ConfigError, TaskError
 from autoaccel.knobs import Config
-from autoaccel.study import SearchSpace, TuneOptions, default_space_path, fit_to, load_space
+from autoaccel.study import SearchSpace, TuneOptions, fit_to, load_space
 
 BASELINE = Config(batch_size=64)
+TRAIN_SPACE = Path(__file__).parents[2] / "search_spaces" / "train.yaml"
 
 
 def held_space(**choices) -> SearchSpace:
@@ -55,13 +57,14 @@ def test_unheld_the_effective_batch_may_grow() -> None:
 
 def test_the_default_space_held_searches_only_the_baseline_effective_batch() -> None:
     space = fit_to(
-        load_space(default_space_path("train"), "train"),
+        load_space(TRAIN_SPACE, "train"),
         cpu_host(),
         task_facts(),
         BASELINE,
         hold_effective_batch=True,
     )
-    assert {c.batch_size * c.accumulation_steps for c in space.grid(BASELINE)} == {64}
+    pairs = {(c.batch_size, c.accumulation_steps) for c in space.grid(BASELINE)}
+    assert pairs == {(64, 1), (32, 2), (16, 4)}
 
 
 def test_tune_held_measures_only_the_baseline_effective_batch_and_a_resume_keeps_it(
@@ -71,6 +74,7 @@ def test_tune_held_measures_only_the_baseline_effective_batch_and_a_resume_keeps
         study="held",
         storage=f"sqlite:///{tmp_path}/s.db",
         studies_dir=tmp_path / "studies",
+        space=TRAIN_SPACE,
         stage="train",
         trials=6,
         confirm=0,
@@ -80,11 +84,12 @@ def test_tune_held_measures_only_the_baseline_effective_batch_and_a_resume_keeps
     tune_with_fakes(options, runner)
     again = FakeRunner()
     progress = RecordingProgress()
-    resumed = dataclasses.replace(options, trials=9, hold_effective_batch=False)
+    resumed = dataclasses.replace(options, trials=9, hold_effective_batch=False, space=None)
     tune_with_fakes(resumed, again, progress=progress)
     configs = runner.configs("train") + again.configs("train")
     assert len(again.configs("train")) == 3
     assert {c.batch_size * c.accumulation_steps for c in configs} == {64}
+    assert len({c.accumulation_steps for c in configs}) > 1
     assert any("keeps its effective batch held" in note for note in progress.notes)
 
 
@@ -93,6 +98,7 @@ def test_the_task_field_holds_it_too(tmp_path) -> None:
         study="task-held",
         storage=f"sqlite:///{tmp_path}/s.db",
         studies_dir=tmp_path / "studies",
+        space=TRAIN_SPACE,
         stage="train",
         trials=5,
         confirm=0,
