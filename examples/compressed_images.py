@@ -62,9 +62,8 @@ def flip_and_shift(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tens
     images, labels = batch
     flip = torch.rand(images.shape[0], 1, 1, 1, device=images.device) < 0.5
     images = torch.where(flip, images.flip(3), images)
-    padded = nn.functional.pad(images, (SHIFT,) * 4, mode="reflect")
-    top, left = torch.randint(0, 2 * SHIFT + 1, (2,)).tolist()
-    return padded[:, :, top : top + SIZE, left : left + SIZE], labels
+    shift = torch.randint(-SHIFT, SHIFT + 1, (2,)).tolist()
+    return torch.roll(images, shifts=shift, dims=(2, 3)), labels
 
 
 def model() -> nn.Module:
