@@ -27,13 +27,14 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--max-metric-drop", type=float, default=0.01)
+    parser.add_argument("--modes", nargs="+", default=["held", "free"], choices=["held", "free"])
     args = parser.parse_args()
     print(
         f"{'mode':7} {'trials':>6} {'metric fell':>11} {'failed':>6} {'baseline/s':>10} "
         f"{'best/s':>8} {'ratio':>6}  effective batches tried; best"
     )
     for repeat in range(args.repeats):
-        for held in (True, False):
+        for mode in args.modes:
             with tempfile.TemporaryDirectory() as folder:
                 options = TuneOptions(
                     study="benchmark",
@@ -45,10 +46,10 @@ def main() -> None:
                     seed=repeat,
                     confirm=0,
                     studies_dir=Path(folder),
-                    hold_effective_batch=held,
+                    hold_effective_batch=mode == "held",
                 )
                 records = tune(args.script, options).records["train"]
-            _row("held" if held else "free", records, args.max_metric_drop)
+            _row(mode, records, args.max_metric_drop)
 
 
 def _row(mode: str, records: list, drop: float) -> None:
