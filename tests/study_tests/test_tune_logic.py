@@ -54,12 +54,14 @@ def test_recommendation_is_fastest_feasible(tune_fake, options) -> None:
     records = result.records["train"]
     feasible = [r for r in records if r.ok and r.metric >= 0.90 - 0.01]
     best = max(feasible, key=lambda r: r.throughput)
+    # The fake speed ignores most knobs: configurations may tie with the fastest.
+    fastest = {r.number for r in feasible if r.throughput == best.throughput}
     choice = result.recommendation.stages["train"]
-    assert choice.trial == best.number
+    assert choice.trial in fastest
     assert choice.config.batch_size < 512  # 512 drops accuracy by 0.05 > 0.01
     assert choice.speedup == pytest.approx(best.throughput / records[0].throughput)
     saved = json.loads(result.path.read_text())
-    assert saved["stages"]["train"]["trial"] == best.number
+    assert saved["stages"]["train"]["trial"] == choice.trial
 
 
 def test_constraints_mark_metric_drops_and_failures(tune_fake, options) -> None:
