@@ -23,6 +23,8 @@ from autoaccel.probe import HardwareProfile
 
 MAX_RANGE_VALUES = 100  # in one {low, high, step} range
 MAX_CONFIGURATIONS = 100_000  # in a space: its grid is built in memory
+# Held effective batch, a space without accumulation_steps: the splits searched.
+HELD_STEPS = [1, 2, 4]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,10 +313,10 @@ def _held_choices(
     dropped: dict[str, dict[str, str]],
 ) -> dict[str, list[Any]]:
     """The choices with ``batch_size`` the micro-batches ``effective / accumulation_steps``
-    for the space's accumulation steps that divide it; accumulation_steps is not searched
-    on its own, it follows the micro-batch."""
+    for the space's accumulation steps (or ``HELD_STEPS``) that divide it;
+    accumulation_steps is not searched on its own, it follows the micro-batch."""
     held = {name: options for name, options in choices.items() if name != "accumulation_steps"}
-    steps = [*choices.get("accumulation_steps", [1]), baseline.accumulation_steps]
+    steps = [*choices.get("accumulation_steps", HELD_STEPS), baseline.accumulation_steps]
     sizes = []
     for step in dict.fromkeys(steps):
         if effective % step:
