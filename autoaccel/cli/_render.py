@@ -91,6 +91,15 @@ def result_rows(result: TrialResult) -> list[tuple[str, str]]:
         ]
         if m.data_wait_share is not None:
             rows.append(("waiting for data", fmt.percent(m.data_wait_share)))
+        for latency in m.latency:
+            rows.append(
+                (
+                    f"latency, batch {latency.batch_size}",
+                    f"p50 {latency.p50_ms:.3g} ms, p90 {latency.p90_ms:.3g} ms, p99 "
+                    f"{latency.p99_ms:.3g} ms over {latency.requests} requests"
+                    + (f" ({latency.note})" if latency.note else ""),
+                )
+            )
         memory = "GPU allocated" if m.memory_kind == "cuda_allocated" else "process RSS"
         rows.append((f"peak memory ({memory})", fmt.nbytes(m.peak_memory_bytes)))
         rows.append(("FLOPs per sample", fmt.flops(m.flops_per_sample)))

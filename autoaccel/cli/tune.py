@@ -107,6 +107,42 @@ def tune_command(
             "trial silent for twice as long is taken over by another tuner of the study."
         ),
     ] = defaults.HEARTBEAT_S,
+    objective: Annotated[
+        str | None,
+        typer.Option(
+            help="Deploy stage: rank setups by throughput, or by latency (the p99 of one "
+            "request of --latency-batch samples) [default: the study's, else throughput]."
+        ),
+    ] = None,
+    latency_batch: Annotated[
+        int | None,
+        typer.Option(
+            help="Samples in one request, for --objective latency and --max-latency-ms "
+            "[default: the study's, else 1]."
+        ),
+    ] = None,
+    max_latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            help="Deploy stage: recommend only setups whose p99 request latency is under this."
+        ),
+    ] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            help="Deploy stage: recommend only setups whose peak memory (GPU, else the "
+            "process) is under this size, e.g. 2GiB or 512MiB."
+        ),
+    ] = None,
+    hold_effective_batch: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the baseline's effective batch (batch_size * accumulation_steps): "
+            "search the micro-batch and the accumulation steps together, so every trial "
+            "takes the baseline's optimizer steps [default: Task.hold_effective_batch]. "
+            "Kept with the study."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Search for the fastest setup of SCRIPT whose metric holds; save the recommendation."""
@@ -129,6 +165,11 @@ def tune_command(
         script_args=tuple(script_args or ()),
         jobs=jobs,
         heartbeat_s=heartbeat,
+        objective=objective,
+        latency_batch=latency_batch,
+        max_latency_ms=max_latency_ms,
+        max_memory=max_memory,
+        hold_effective_batch=hold_effective_batch,
     )
     out = err_console if json_output else console
     live = out.is_terminal and not json_output

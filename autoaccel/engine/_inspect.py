@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from autoaccel import knobs
 from autoaccel.engine._loop import TrainingRun, call_model, eval_loader
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.task import ScriptTarget, Task
@@ -53,4 +54,10 @@ def inspect_task(task: Task, script: ScriptTarget) -> TaskFacts:
         eval_samples=len(task.eval_data) if task.eval_data is not None else 0,
         own_batches=own,
         lr_scaling=task.lr_scaling,
+        hold_effective_batch=task.hold_effective_batch,
+        optimizer=knobs.optimizer_impl.class_name(type(check.optimizer)),
+        optimizer_flags=knobs.optimizer_impl.flags_taken(type(check.optimizer)),
+        deterministic_data=task.deterministic_data,
+        batch_augment=task.batch_augment is not None,
+        sample_bytes=None if own else knobs.cache.sample_bytes(task.train_data[0]),
     )

@@ -5,6 +5,7 @@ Used by trial measurement and by ``autoaccel.train``, so what is measured is wha
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
@@ -219,15 +220,18 @@ class TrainingRun:
         model = task.model() if model is None else model
         self.model = knobs.TRAIN.build_module(model, config, placement)
         assert task.optimizer is not None
-        self.optimizer = task.optimizer(self.model.parameters())
+        self.optimizer = knobs.optimizer_impl.rebuild(
+            task.optimizer(self.model.parameters()), config.optimizer_impl
+        )
         baseline = task.baseline
         assert isinstance(baseline, Config)
         knobs.batch_size.scale_learning_rate(
             self.optimizer,
             knobs.batch_size.lr_factor(
-                # A step trains a batch on every rank: the rule follows the global batch.
-                config.batch_size * config.world_size,
-                baseline.batch_size * baseline.world_size,
+                # A step trains its micro-batches on every rank: the rule follows the
+                # global effective batch.
+                knobs.accumulation.effective_batch(config) * config.world_size,
+                knobs.accumulation.effective_batch(baseline) * baseline.world_size,
                 task.lr_scaling,
             ),
         )
@@ -237,7 +241,7 @@ class TrainingRun:
             data_parallel(self.model, config.world_size, device), config, placement
         )
         self.loader, self.samples_per_step = training_batches(task, config, seed)
-        self.steps_per_epoch = len(self.loader)
+        self.steps_per_epoch = len(self.loader)  # optimizer steps, as the scheduler counts
         self.total_steps = max(1, math.ceil(epochs * self.steps_per_epoch))
         self.scheduler = (
             task.scheduler(self.optimizer, self.total_steps) if task.scheduler else None
@@ -266,22 +270,21 @@ class TrainingRun:
         return inputs, to_device(targets, self.device, non_blocking)
 
     def step(self, batch: Any) -> torch.Tensor:
-        """One optimizer step on ``batch`` as :meth:`batches` gives it; returns the detached
-        loss (no host sync). An epoch that ended before this step is closed first."""
+        """One optimizer step on ``batch`` as :meth:`batches` gives it (under gradient
+        accumulation, a tuple of micro-batches); returns the detached loss, the mean over
+        the micro-batches (no host sync). An epoch that ended before this step is closed
+        first."""
         self.end_epoch()
         self.optimizer.zero_grad(set_to_none=True)
-        call = knobs.TRAIN.around_call(self.config, self.device.type)
-        if self.task.training_step is None:
-            assert self.task.loss is not None
-            inputs, targets = self.prepare(batch)
-            with call:
-                loss = self.task.loss(call_model(self.step_model, inputs), targets)
-        else:
-            batch = to_device(batch, self.device, self.config.pin_memory)
-            batch = knobs.TRAIN.prepare_inputs(batch, self.config)
-            with call:
-                loss = _checked_loss(self.task.training_step(self.step_model, batch))
-        self.scaler.scale(loss).backward()
+        micro_batches = batch if self.config.accumulation_steps > 1 else (batch,)
+        loss = torch.zeros((), device=self.device)
+        for index, micro in enumerate(micro_batches):
+            # The gradients of every micro-batch but the last stay local: DDP all-reduces once.
+            last = index == len(micro_batches) - 1
+            with contextlib.nullcontext() if last else _no_gradient_sync(self.step_model):
+                part = self._forward(micro) / len(micro_batches)
+                self.scaler.scale(part).backward()
+            loss = loss + part.detach()
         if self.task.clip_grad_norm is not None:
             self.scaler.unscale_(self.optimizer)  # clip the true gradients, not scaled ones
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.task.clip_grad_norm)
@@ -290,7 +293,22 @@ class TrainingRun:
         if self.scheduler is not None:
             self.scheduler.step()
         self.steps_done += 1
-        return loss.detach()
+        return loss
+
+    def _forward(self, batch: Any) -> torch.Tensor:
+        """The loss of one micro-batch, under the configured autocast."""
+        call = knobs.TRAIN.around_call(self.config, self.device.type)
+        if self.config.augment_on == "device" and self.task.batch_augment is not None:
+            batch = self.task.batch_augment(to_device(batch, self.device, self.config.pin_memory))
+        if self.task.training_step is None:
+            assert self.task.loss is not None
+            inputs, targets = self.prepare(batch)
+            with call:
+                return self.task.loss(call_model(self.step_model, inputs), targets)
+        batch = to_device(batch, self.device, self.config.pin_memory)
+        batch = knobs.TRAIN.prepare_inputs(batch, self.config)
+        with call:
+            return _checked_loss(self.task.training_step(self.step_model, batch))
 
     def end_epoch(self) -> float | None:
         """Close the epoch the last step finished, if it finished one: with
@@ -327,6 +345,15 @@ class TrainingRun:
             )
             self._metric = (self.steps_done, value)
         return self._metric[1]
+
+
+def _no_gradient_sync(model: Any) -> Any:
+    """DistributedDataParallel's ``no_sync()`` for ``model`` (or the module it compiled), so
+    a backward pass keeps its gradients local; nothing for any other model."""
+    module = getattr(model, "_orig_mod", model)
+    if isinstance(module, torch.nn.parallel.DistributedDataParallel):
+        return module.no_sync()
+    return contextlib.nullcontext()
 
 
 def _checked_loss(loss: Any) -> torch.Tensor:

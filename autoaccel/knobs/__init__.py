@@ -11,10 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 # The knob modules are public under their own names: knobs.compile.apply(model, mode).
+from autoaccel.knobs import _accumulation as accumulation
+from autoaccel.knobs import _augment as augment
+from autoaccel.knobs import _backend as backend
 from autoaccel.knobs import _batch_size as batch_size
+from autoaccel.knobs import _cache as cache
 from autoaccel.knobs import _channels_last as channels_last
 from autoaccel.knobs import _compile as compile
+from autoaccel.knobs import _distill as distill
 from autoaccel.knobs import _loader as loader
+from autoaccel.knobs import _optimizer_impl as optimizer_impl
 from autoaccel.knobs import _precision as precision
 from autoaccel.knobs import _pruning as pruning
 from autoaccel.knobs import _quantization as quantization
@@ -53,14 +59,20 @@ __all__ = [
     "Stage",
     "StageSteps",
     "TaskFacts",
+    "accumulation",
+    "augment",
+    "backend",
     "batch_size",
+    "cache",
     "channels_last",
     "check_values",
     "choice_refusal",
     "compile",
     "config_from_dict",
+    "distill",
     "knob",
     "loader",
+    "optimizer_impl",
     "precision",
     "pruning",
     "quantization",

@@ -46,6 +46,16 @@ class Config(_KnobFields):
             required = Config.model_fields[knob.needs].default
             if getattr(self, knob.needs) == required:
                 raise ValueError(f"{knob.name} needs {knob.needs} > {required}")
+        for knob in KNOBS:
+            value = getattr(self, knob.name)
+            if value == knob.field.default:
+                continue
+            for other in knob.excludes:
+                if getattr(self, other) != Config.model_fields[other].default:
+                    raise ValueError(
+                        f"{other}={getattr(self, other)} does not apply with "
+                        f"{knob.name}={value}: {knob.excludes_why}"
+                    )
         return self
 
     def replace(self, **changes: object) -> Config:

@@ -30,6 +30,12 @@ class TaskFacts(BaseModel):
     eval_samples: int  # 0: no eval_data (the task evaluates itself)
     own_batches: bool = False  # the task makes its batches (Task.train_batches)
     lr_scaling: str | None = None  # Task.lr_scaling; None in studies stored before it was kept
+    hold_effective_batch: bool = False  # Task.hold_effective_batch
+    optimizer: str | None = None  # its class, module included; None in older studies
+    optimizer_flags: tuple[str, ...] = ()  # of foreach and fused, those its constructor takes
+    deterministic_data: bool = False  # declared: the random part is Task.*_augment
+    batch_augment: bool = False  # the task has a Task.batch_augment
+    sample_bytes: int | None = None  # one train_data sample in the cache; None: not cacheable
 
     def stage_refusal(self, stage: Stage) -> str | None:
         """Why ``stage`` cannot run for this task, in one sentence, or None."""

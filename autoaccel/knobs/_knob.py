@@ -35,6 +35,10 @@ class Knob(abc.ABC):
             not searched, and a configuration that sets it anyway is invalid.
         ranged:
             Whether a search space may give it as ``{low, high, step}`` instead of a list.
+        excludes:
+            Knobs that keep their defaults while this one is set (not at its default),
+            because they do not apply then; ``excludes_why`` says why, in one sentence.
+            A search does not ask for them, and a configuration that sets them is invalid.
 
     What the knob changes, and at which step of which stage it is applied, is said in its
     docstring; the steps themselves are the module's ``Step`` objects, ordered per stage in
@@ -47,6 +51,8 @@ class Knob(abc.ABC):
     stages: ClassVar[tuple[Stage, ...]]
     needs: ClassVar[str | None] = None
     ranged: ClassVar[bool] = False
+    excludes: ClassVar[tuple[str, ...]] = ()
+    excludes_why: ClassVar[str] = ""
 
     @abc.abstractmethod
     def refusal(

@@ -95,12 +95,14 @@ def own_batches_refusal(name: str) -> str:
 
 
 def own_batches_refusals(config: Config) -> list[str]:
-    """Why ``config`` cannot train a task that makes its own batches: the DataLoader knobs it
-    sets. (``persistent_workers`` and ``prefetch_factor`` need workers, refused first.)"""
+    """Why ``config`` cannot train a task that makes its own batches: the knobs it sets that
+    act on the DataLoader over train_data. (``persistent_workers`` and ``prefetch_factor``
+    need workers, refused first.)"""
+    fields = type(config).model_fields
     return [
-        own_batches_refusal(knob.name)
-        for knob in (NUM_WORKERS, PIN_MEMORY)
-        if getattr(config, knob.name) != knob.field.default
+        own_batches_refusal(name)
+        for name in ("num_workers", "pin_memory", "cache", "augment_on")
+        if getattr(config, name) != fields[name].default
     ]
 
 

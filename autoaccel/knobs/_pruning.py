@@ -100,10 +100,13 @@ def _prune_and_finetune(model: Any, config: Config, placement: Placement) -> Any
 def _prune_code(config: Config) -> list[str]:
     if config.pruning_ratio <= 0:
         return []
-    return [
-        f"knobs.pruning.apply(model, {config.pruning_ratio!r}, example_inputs)",
-        "# ...then fine-tune briefly (Task.finetune_epochs) to recover the metric",
-    ]
+    recover = "# ...then fine-tune briefly (Task.finetune_epochs) to recover the metric"
+    if config.distill == "on":
+        recover += (
+            ", with loss = knobs.distill.loss(outputs, teacher(inputs), task_loss): "
+            "teacher is a copy of the model taken before pruning"
+        )
+    return [f"knobs.pruning.apply(model, {config.pruning_ratio!r}, example_inputs)", recover]
 
 
 PRUNE = ModelStep("prune", _prune_and_finetune, _prune_code)

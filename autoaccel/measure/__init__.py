@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from autoaccel.measure._latency import Latency, percentile, summarise
 from autoaccel.measure._result import Measurement, MemoryKind, Pace, Throughput
 from autoaccel.measure._stability import instability, is_bimodal
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from autoaccel.measure._train import measure_train
 
 __all__ = [
+    "Latency",
     "Measurement",
     "MemoryKind",
     "Pace",
@@ -26,6 +28,8 @@ __all__ = [
     "is_bimodal",
     "measure_deploy",
     "measure_train",
+    "percentile",
+    "summarise",
     "train_pace",
 ]
 

@@ -3,6 +3,7 @@ inference; timed on batches already on the device, then judged on the whole eval
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import math
@@ -28,6 +29,7 @@ from autoaccel.engine import (
 )
 from autoaccel.knobs import Config
 from autoaccel.measure._device import count_flops, peak_memory, reset_peak_memory
+from autoaccel.measure._latency import Latency, summarise, time_requests
 from autoaccel.measure._result import Measurement, Pace, flops_fields
 from autoaccel.measure._windows import StepWindows
 from autoaccel.probe import HardwareProfile
@@ -48,16 +50,22 @@ def measure_deploy(
     seed: int = 0,
     window_s: float = WINDOW_SECONDS,
     min_throughput: float | None = None,
+    latency_batch: int = 1,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Measurement:
     """Prepare the model trained into ``weights`` for inference under ``config``; measure it.
 
-    Timing runs ``WINDOWS`` windows of about ``window_s`` seconds each.
+    Timing runs ``WINDOWS`` windows of about ``window_s`` seconds each; then requests are
+    timed one by one at the configured batch size and at ``latency_batch``.
     """
     device = torch.device(hw.device)
     served = _serve(task, config, device, weights, seed, clock, finetune=True)
     reset_peak_memory(device)
     timing = _time(served, config, device, window_s, min_throughput, clock)
+    latency = [
+        _latency(task, served, config, device, size, clock)
+        for size in sorted({config.batch_size, latency_batch})
+    ]
     memory = peak_memory(device)
     throughput = timing.windows.throughput()
     notes: list[str] = []
@@ -84,6 +92,7 @@ def measure_deploy(
         **flops_fields(hw, _compute_dtype(config), served.flops_per_sample, throughput.rate),
         parameters=served.parameters,
         finetune_s=served.finetune_s,
+        latency=latency,
         notes=notes + memory.notes,
     )
 
@@ -138,11 +147,14 @@ def _serve(
     model = task.model()
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     finetune_s = None
+    # The unpruned trained model, kept as it is to teach the pruned one.
+    distilled = finetune and config.pruning_ratio > 0 and config.distill == "on"
+    teacher = copy.deepcopy(model) if distilled else None
 
     def recover(pruned: torch.nn.Module) -> None:
         nonlocal finetune_s
         if finetune:
-            finetune_s = _finetune(task, pruned, device, seed, clock)
+            finetune_s = _finetune(task, pruned, device, seed, clock, teacher)
 
     placement = knobs.Placement(
         device,
@@ -152,7 +164,7 @@ def _serve(
     )
     model = knobs.DEPLOY.build_module(model, config, placement)
     parameters = sum(p.numel() for p in model.parameters())
-    staged = _stage_batches(task, config, device)
+    staged = _stage_batches(task, config.batch_size, device)
     flops = count_flops(model, staged[0][0])
     served = knobs.DEPLOY.build_served(model, config, placement)
     return _Served(
@@ -214,31 +226,71 @@ def _time(
     return _Timing(windows, first_step_s, warmup_s)
 
 
+def _latency(
+    task: Task,
+    served: _Served,
+    config: Config,
+    device: torch.device,
+    batch_size: int,
+    clock: Callable[[], float],
+) -> Latency:
+    """Requests of ``batch_size`` eval samples, each served alone: its percentiles."""
+    staged = [
+        knobs.DEPLOY.prepare_inputs(x, config)
+        for x, _, _ in _stage_batches(task, batch_size, device)
+    ]
+    cycle = itertools.cycle(staged)
+
+    def request() -> object:
+        with knobs.DEPLOY.around_call(config, device.type):
+            return call_model(served.model, next(cycle))
+
+    with torch.inference_mode():
+        timings = time_requests(request, lambda: synchronize(device), clock)
+    return summarise(timings, batch_size)
+
+
 def _finetune(
-    task: Task, model: torch.nn.Module, device: torch.device, seed: int, clock: Callable[[], float]
+    task: Task,
+    model: torch.nn.Module,
+    device: torch.device,
+    seed: int,
+    clock: Callable[[], float],
+    teacher: torch.nn.Module | None,
 ) -> float | None:
-    """Recover accuracy after pruning: train the pruned model briefly with the baseline setup."""
+    """Recover accuracy after pruning: train the pruned model briefly with the baseline
+    setup, against ``teacher``'s outputs as well when there is one (distillation)."""
     if task.finetune_epochs <= 0:
         return None
     baseline = task.baseline
     assert isinstance(baseline, Config)
+    student = None
+    if teacher is not None:
+        if task.loss is None:
+            raise ValueError("distill needs Task.loss: this task trains with its own training_step")
+        student = knobs.distill.Student(model, teacher.to(device))
+        task = dataclasses.replace(task, loss=student.loss(task.loss))
     start = clock()
-    run = TrainingRun(task, baseline, device, seed, task.finetune_epochs, model=model)
-    loss_sum = torch.zeros((), device=device)
-    for batch in run.batches(run.total_steps):
-        loss_sum = loss_sum + run.step(batch).float()
+    try:
+        run = TrainingRun(task, baseline, device, seed, task.finetune_epochs, model=model)
+        loss_sum = torch.zeros((), device=device)
+        for batch in run.batches(run.total_steps):
+            loss_sum = loss_sum + run.step(batch).float()
+    finally:
+        if student is not None:
+            student.close()
     check_finite(loss_sum, "the loss while fine-tuning the pruned model")
     return clock() - start
 
 
-def _stage_batches(task: Task, config: Config, device: torch.device) -> list[tuple]:
+def _stage_batches(task: Task, batch_size: int, device: torch.device) -> list[tuple]:
     """Up to a few eval batches on the device, as the loader gives them:
     ``(inputs, targets, samples)``.
 
     Real data, not zeros, and several batches, so caches do not flatter the timing.
     """
     staged = []
-    for batch in itertools.islice(eval_loader(task, config.batch_size), MAX_STAGED_BATCHES):
+    for batch in itertools.islice(eval_loader(task, batch_size), MAX_STAGED_BATCHES):
         inputs, targets = task.split(batch)
         staged.append((to_device(inputs, device), targets, sample_count(targets)))
     # A ragged last batch would be timed as if it were full: keep full batches when any.

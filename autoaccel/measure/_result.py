@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from autoaccel.knobs import Stage
+from autoaccel.measure._latency import Latency
 from autoaccel.measure._stability import instability, spread
 
 if TYPE_CHECKING:
@@ -112,7 +113,13 @@ class Measurement(BaseModel):
     final_loss: float | None = None
     parameters: int | None = None
     finetune_s: float | None = Field(default=None, description="Deploy: fine-tune after pruning.")
+    latency: list[Latency] = Field(
+        default_factory=list, description="Deploy: per-request latency at each batch size timed."
+    )
     notes: list[str] = Field(default_factory=list)
+
+    def latency_at(self, batch_size: int) -> Latency | None:
+        return next((item for item in self.latency if item.batch_size == batch_size), None)
 
     @property
     def mfu_of_best(self) -> float | None:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from autoaccel import _format as fmt
 from autoaccel.knobs import Stage
+from autoaccel.recommend._goal import ServingGoal
+from autoaccel.recommend._lighter import lighter_model_advice
 from autoaccel.recommend._model import StageRecommendation
 from autoaccel.recommend._paired import Confirmation
 from autoaccel.recommend._records import TrialRecord
@@ -27,14 +29,35 @@ def is_feasible(record: TrialRecord, baseline_metric: float, max_metric_drop: fl
     return metric is not None and baseline_metric - metric <= max_metric_drop + 1e-12
 
 
-def best_feasible(records: Sequence[TrialRecord], max_metric_drop: float) -> TrialRecord | None:
-    """The feasible trial with the highest span rate in the search, the earlier one on a tie
-    (so the baseline wins over an equal configuration); None before the baseline finished."""
+def best_feasible(
+    records: Sequence[TrialRecord], max_metric_drop: float, goal: ServingGoal | None = None
+) -> TrialRecord | None:
+    """The feasible trial that best serves ``goal`` (by default: the highest span rate) and
+    keeps within its limits, the earlier one on a tie (so the baseline wins over an equal
+    configuration); None before the baseline finished, or when no trial met the limits."""
+    goal = goal or ServingGoal()
     baseline = baseline_of(records)
     if baseline is None or baseline.metric is None:
         return None
-    feasible = [r for r in records if is_feasible(r, baseline.metric, max_metric_drop)]
-    return max(feasible, key=lambda r: (r.throughput, -r.number))
+    feasible = [r for r in records if _within(r, baseline.metric, max_metric_drop, goal)]
+    return max(feasible, key=lambda r: (goal.score(r.served), -r.number), default=None)
+
+
+def _within(
+    record: TrialRecord, baseline_metric: float, max_metric_drop: float, goal: ServingGoal
+) -> bool:
+    return is_feasible(record, baseline_metric, max_metric_drop) and goal.meets(record.served)
+
+
+def closest_to_limits(
+    records: Sequence[TrialRecord], max_metric_drop: float, goal: ServingGoal
+) -> TrialRecord | None:
+    """When no trial met the limits: the one whose metric holds that came nearest to them."""
+    baseline = baseline_of(records)
+    if baseline is None or baseline.metric is None:
+        return None
+    holding = [r for r in records if is_feasible(r, baseline.metric, max_metric_drop)]
+    return min(holding, key=lambda r: (goal.closeness(r.served), r.number), default=None)
 
 
 def recommend_stage(
@@ -43,6 +66,7 @@ def recommend_stage(
     max_metric_drop: float,
     largest_batch: int | None = None,
     confirmation: Confirmation | None = None,
+    goal: ServingGoal | None = None,
 ) -> StageRecommendation | None:
     """The recommended trial against the baseline.
 
@@ -50,19 +74,33 @@ def recommend_stage(
     with the speedup and interval of the paired rounds. Without one, the feasible trial
     with the highest span rate in the search; on a tie the earlier trial wins, so the
     baseline wins over an equal configuration. None while the baseline has not finished.
+
+    ``goal`` ranks the trials (throughput or p99 latency) and sets limits; when no trial met
+    them, the one that came closest is given, and ``goal_unmet`` says so.
     """
+    goal = goal or ServingGoal()
     baseline = baseline_of(records)
-    best = best_feasible(records, max_metric_drop)
+    best = best_feasible(records, max_metric_drop, goal)
+    unmet = None
+    if best is None:
+        best = closest_to_limits(records, max_metric_drop, goal)
+        if best is not None:
+            unmet = (
+                f"no setup met {goal.limits_text()}: the closest is trial {best.number} "
+                f"({'; '.join(goal.broken(best.served))})"
+            )
     if baseline is None or best is None or baseline.measurement is None:
         return None
     base_metric = baseline.measurement.metric
     finished = [r for r in records if r.outcome != "interrupted"]
-    feasible = [r for r in finished if is_feasible(r, base_metric, max_metric_drop)]
+    feasible = [r for r in finished if _within(r, base_metric, max_metric_drop, goal)]
     confirmed = confirmation is not None and confirmation.done and confirmation.verdict
     if confirmed:
         assert confirmation is not None and confirmation.verdict is not None
         by_number = {r.number: r for r in records}
-        best = by_number.get(confirmation.winner, baseline) if confirmation.winner else baseline
+        chosen = by_number.get(confirmation.winner, baseline) if confirmation.winner else baseline
+        # A baseline over the limits stays unrecommended: the search's best within them wins.
+        best = chosen if goal.meets(chosen.served) else best
     m, b = best.measurement, baseline.measurement
     assert m is not None
     speedup = m.throughput.rate / b.throughput.rate
@@ -111,15 +149,27 @@ def recommend_stage(
         baseline_mfu_of_best=b.mfu_of_best,
         best_peak_dtype=m.best_peak_dtype,
         data_wait_share=m.data_wait_share,
-        limits=limits(best, baseline, largest_batch),
+        limits=limits(best, baseline, largest_batch)
+        + _deploy_advice(records, baseline, stage, max_metric_drop),
         finished_trials=len(finished),
         feasible_trials=len(feasible),
         one_off_s=one_off,
         baseline_one_off_s=base_one_off,
         break_even_steps=break_even_steps(best, baseline),
         unstable=best.unstable or baseline.unstable,
+        goal=goal,
+        latency=m.latency_at(goal.latency_batch),
+        baseline_latency=b.latency_at(goal.latency_batch),
+        goal_unmet=unmet,
         **extra,
     )
+
+
+def _deploy_advice(
+    records: Sequence[TrialRecord], baseline: TrialRecord, stage: Stage, max_metric_drop: float
+) -> list[str]:
+    advice = lighter_model_advice(records, baseline, max_metric_drop) if stage == "deploy" else None
+    return [advice] if advice else []
 
 
 def one_off_s(record: TrialRecord) -> float | None:

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import Config, Stage
-from autoaccel.measure import MemoryKind, Throughput
+from autoaccel.measure import Latency, MemoryKind, Throughput
+from autoaccel.recommend._goal import ServingGoal
 from autoaccel.recommend._paired import MetricCheck
 
 SCHEMA_VERSION = 1
@@ -80,6 +81,16 @@ class StageRecommendation(BaseModel):
     )
     unstable: str | None = Field(
         default=None, description="Why its measurement or the baseline's is in doubt."
+    )
+    goal: ServingGoal = Field(
+        default_factory=ServingGoal, description="Deploy: the objective and the limits."
+    )
+    latency: Latency | None = Field(
+        default=None, description="Deploy: per-request latency at the goal's batch size."
+    )
+    baseline_latency: Latency | None = None
+    goal_unmet: str | None = Field(
+        default=None, description="No trial met the limits: this one came closest."
     )
 
     @property

@@ -51,5 +51,10 @@ class TrialRecord(BaseModel):
         return self.measurement.throughput.rate if self.ok and self.measurement else 0.0
 
     @property
+    def served(self) -> Measurement | None:
+        """Its measurement when it finished; None otherwise."""
+        return self.measurement if self.ok else None
+
+    @property
     def metric(self) -> float | None:
         return self.measurement.metric if self.ok and self.measurement else None

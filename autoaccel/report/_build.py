@@ -13,6 +13,7 @@ from autoaccel import defaults
 from autoaccel.knobs import Stage
 from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import (
+    ServingGoal,
     StageRecommendation,
     TrialRecord,
     baseline_of,
@@ -109,8 +110,14 @@ def _stage_report(
     base_rate = measured_baseline.throughput if measured_baseline else None
     baseline_config = stored.baseline.for_stage(stage)
 
+    goal = stored.goal
+
     def feasible(record: TrialRecord) -> bool:
-        return base_metric is not None and is_feasible(record, base_metric, stored.max_metric_drop)
+        return (
+            base_metric is not None
+            and is_feasible(record, base_metric, stored.max_metric_drop)
+            and goal.meets(record.served)
+        )
 
     # Repeats carry their original's measurement: counted once in fronts and comparisons.
     measured = [r for r in records if r.ok and r.repeat_of is None]
@@ -125,6 +132,7 @@ def _stage_report(
             r.number in front,
             base_rate,
             baseline_config,
+            goal,
         )
         for r in records
     ]
@@ -139,6 +147,7 @@ def _stage_report(
         optuna_study=stored.optuna_study.study_name,
         metric_name=stored.task.metric_name,
         max_metric_drop=stored.max_metric_drop,
+        goal=goal,
         searched=searched,
         dropped=stored.space.dropped,
         baseline_trial=baseline.number if baseline is not None else None,
@@ -193,6 +202,7 @@ def _row(
     pareto: bool,
     baseline_rate: float | None,
     baseline_config: dict[str, Any],
+    goal: ServingGoal,
 ) -> TrialRow:
     m = record.measurement if record.ok else None
     config = record.config.for_stage(stage)
@@ -218,6 +228,8 @@ def _row(
         mfu_of_best=m.mfu_of_best if m else None,
         best_peak_dtype=m.best_peak_dtype if m else None,
         data_wait_share=m.data_wait_share if m else None,
+        p99_ms=goal.p99_ms(m),
+        broken_limits=goal.broken(m),
         duration_s=record.duration_s,
         repeat_of=record.repeat_of,
         skipped=record.skipped,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from autoaccel.knobs import Stage, TaskFacts
 from autoaccel.measure import MemoryKind, Throughput
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import Role, StageRecommendation
+from autoaccel.recommend import Role, ServingGoal, StageRecommendation
 from autoaccel.runner import Outcome
 
 SCHEMA_VERSION = 1
@@ -38,7 +38,9 @@ class TrialRow(_Data):
     spread: float | None = None
     speedup: float | None = Field(default=None, description="Median throughput over baseline's.")
     metric: float | None = None
-    feasible: bool = Field(description="Finished, and the metric held within the tolerance.")
+    feasible: bool = Field(
+        description="Finished, the metric held within the tolerance, and within the limits."
+    )
     pareto: bool = Field(description="On the Pareto front of throughput and metric.")
     peak_memory_bytes: int | None = None
     memory_kind: MemoryKind | None = None
@@ -47,6 +49,12 @@ class TrialRow(_Data):
     mfu_of_best: float | None = Field(default=None, description="Of the device's best peak.")
     best_peak_dtype: str | None = None
     data_wait_share: float | None = None
+    p99_ms: float | None = Field(
+        default=None, description="Deploy: p99 latency of one request at the goal's batch."
+    )
+    broken_limits: list[str] = Field(
+        default_factory=list, description="Each deploy limit it broke, with its figure."
+    )
     duration_s: float | None = None
     repeat_of: int | None = Field(default=None, description="Same configuration as that trial.")
     skipped: bool = Field(default=False, description="Not run: known to run out of memory.")
@@ -131,6 +139,7 @@ class StageReport(_Data):
     optuna_study: str
     metric_name: str
     max_metric_drop: float
+    goal: ServingGoal = Field(default_factory=ServingGoal)
     searched: dict[str, list[Any]] = Field(description="The values searched per knob.")
     dropped: dict[str, dict[str, str]] = Field(
         description="Per knob, values this hardware or task cannot run, with why."

@@ -47,6 +47,7 @@ def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple
     ]
     if rec.metric_check is not None:
         rows.append((f"{rec.metric_name}, seed {rec.metric_check.seed}", seed_text(rec)))
+    rows += goal_rows(rec)
     rows.append(("one-off cost", one_off_text(rec)))
     if rec.unstable:
         rows.append(("unstable", rec.unstable))
@@ -72,6 +73,26 @@ def summary_rows(rec: StageRecommendation, *, limits: bool = True) -> list[tuple
     ]
     if limits:
         rows += [("still limiting", limit) for limit in rec.limits]
+    return rows
+
+
+def goal_rows(rec: StageRecommendation) -> list[tuple[str, str]]:
+    """Deploy: the request latency against the baseline's, what the setup was chosen by,
+    and whether the limits were met."""
+    rows = []
+    goal, now, was = rec.goal, rec.latency, rec.baseline_latency
+    if now is not None:
+        text = (
+            f"p50 {now.p50_ms:.3g} ms, p99 {now.p99_ms:.3g} ms per request of "
+            f"{now.batch_size} (baseline p99 {was.p99_ms:.3g} ms)"
+            if was is not None
+            else f"p50 {now.p50_ms:.3g} ms, p99 {now.p99_ms:.3g} ms per request"
+        )
+        rows.append(("latency", text + (f"; {now.note}" if now.note else "")))
+    if goal.objective == "latency":
+        rows.append(("chosen by", f"the lowest p99 latency at batch {goal.latency_batch}"))
+    if goal.limits_text():
+        rows.append(("limits", rec.goal_unmet or f"{goal.limits_text()}: met"))
     return rows
 
 
@@ -163,7 +184,13 @@ def trial_status(row: TrialRow) -> str:
     """How a trial ended, in a word or two."""
     if row.outcome != "ok":
         return f"{row.outcome} (not run)" if row.skipped else row.outcome
-    return "feasible" if row.feasible else "metric dropped"
+    if row.feasible:
+        return "feasible"
+    return (
+        f"over the limit: {'; '.join(row.broken_limits)}"
+        if row.broken_limits
+        else ("metric dropped")
+    )
 
 
 def dropped_text(knob: str, value: str, reason: str) -> str:
@@ -174,10 +201,11 @@ def dropped_text(knob: str, value: str, reason: str) -> str:
 def trials_line(stage: StageReport) -> str:
     """How many trials ended how, and how many kept the metric (no final period)."""
     outcomes = ", ".join(f"{count} {outcome}" for outcome, count in stage.outcomes.items())
+    limits = stage.goal.limits_text()
     return (
         f"{len(stage.trials)} trials ({outcomes}); {stage.feasible} of {stage.finished} "
         f"finished trials kept {stage.metric_name} within {stage.max_metric_drop:g} of the "
-        "baseline"
+        "baseline" + (f" and met {limits}" if limits else "")
     )
 
 
@@ -229,6 +257,10 @@ def top_trial_cells(stage: StageReport) -> tuple[list[str], list[tuple[list[str]
         "status",
         "changed",
     ]
+    # Deploy trials that timed requests: their p99 at the goal's batch, after the speedup.
+    latency = any(stage.trial(number).p99_ms is not None for number in stage.top_trials)
+    if latency:
+        header.insert(4, f"p99 at {stage.goal.latency_batch}")
     rows = []
     for number in stage.top_trials:
         row = stage.trial(number)
@@ -242,5 +274,7 @@ def top_trial_cells(stage: StageReport) -> tuple[list[str], list[tuple[list[str]
             trial_status(row),
             knobs_text(row.changed, "(baseline settings)"),
         ]
+        if latency:
+            cells.insert(4, f"{row.p99_ms:.3g} ms" if row.p99_ms is not None else "-")
         rows.append((cells, row.feasible))
     return header, rows

@@ -62,7 +62,7 @@ def execute(spec: TrialSpec, rank: Rank | None = None) -> TrialResult:
             measurement = measure_train(
                 task,
                 spec.config,
-                spec.hardware,
+                spec.trial_hardware,
                 seed=spec.seed,
                 save_weights=Path(spec.weights_out) if spec.weights_out else None,
                 min_throughput=spec.min_throughput,
@@ -74,10 +74,11 @@ def execute(spec: TrialSpec, rank: Rank | None = None) -> TrialResult:
             measurement = measure_deploy(
                 task,
                 spec.config,
-                spec.hardware,
+                spec.trial_hardware,
                 Path(spec.weights_in),
                 seed=spec.seed,
                 min_throughput=spec.min_throughput,
+                latency_batch=spec.latency_batch,
             )
         problem = metric_problem(measurement)
         if problem is not None:
@@ -100,11 +101,12 @@ def execute(spec: TrialSpec, rank: Rank | None = None) -> TrialResult:
 def _pace(task: Task, spec: TrialSpec) -> Pace:
     from autoaccel.measure import deploy_pace, train_pace
 
-    assert spec.config is not None and spec.hardware is not None
+    hardware = spec.trial_hardware
+    assert spec.config is not None and hardware is not None
     if spec.stage == "train":
-        return train_pace(task, spec.config, spec.hardware, seed=spec.seed)
+        return train_pace(task, spec.config, hardware, seed=spec.seed)
     assert spec.weights_in is not None
-    return deploy_pace(task, spec.config, spec.hardware, Path(spec.weights_in), seed=spec.seed)
+    return deploy_pace(task, spec.config, hardware, Path(spec.weights_in), seed=spec.seed)
 
 
 def die_with_parent(poll_s: float = 1.0) -> None:

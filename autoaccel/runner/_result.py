@@ -55,6 +55,17 @@ class TrialSpec(BaseModel):
         return self.hardware.usable_cores if self.hardware else 1
 
     @property
+    def trial_hardware(self) -> HardwareProfile | None:
+        """The hardware as the trial sees it: pinned to some cores, it may use only those,
+        and a CPU's peak FLOP/s (per usable core) is theirs."""
+        if self.hardware is None or not self.cores:
+            return self.hardware
+        cpu = self.hardware.cpu.model_copy(update={"usable_cores": len(self.cores)})
+        return self.hardware.model_copy(update={"cpu": cpu})
+
+    latency_batch: int = Field(default=1, description="deploy: also time requests this large")
+
+    @property
     def user_folder(self) -> Path:
         """The script's folder: frames of files under it are the task's own code."""
         return Path(self.script.rsplit(":", 1)[0]).resolve().parent

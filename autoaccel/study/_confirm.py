@@ -22,6 +22,7 @@ from autoaccel.recommend import (
     Confirmation,
     MetricCheck,
     Round,
+    ServingGoal,
     TrialRecord,
     baseline_of,
     is_feasible,
@@ -33,11 +34,14 @@ from autoaccel.study._state import Interrupted, StageRun
 
 
 def pick_candidates(
-    records: list[TrialRecord], max_metric_drop: float, count: int
+    records: list[TrialRecord], max_metric_drop: float, count: int, goal: ServingGoal | None = None
 ) -> list[TrialRecord]:
-    """The ``count`` fastest feasible trials that are not the baseline, one per configuration."""
+    """The ``count`` fastest feasible trials within ``goal``'s limits that are not the
+    baseline, one per configuration. None when the goal is latency: the rounds compare rates,
+    and each trial's latency percentiles already rest on many timed requests."""
+    goal = goal or ServingGoal()
     baseline = baseline_of(records)
-    if baseline is None or baseline.metric is None or count < 1:
+    if baseline is None or baseline.metric is None or count < 1 or goal.objective == "latency":
         return []
     seen = {baseline.config.model_dump_json()}
     chosen: list[TrialRecord] = []
@@ -47,6 +51,7 @@ def pick_candidates(
         if r.role != "baseline"
         and r.repeat_of is None
         and is_feasible(r, baseline.metric, max_metric_drop)
+        and goal.meets(r.served)
     ]
     for record in sorted(feasible, key=lambda r: (-r.throughput, r.number)):
         key = record.config.model_dump_json()
@@ -126,7 +131,7 @@ def confirm_stage(stage_run: StageRun) -> None:
     options, progress = tuning.options, tuning.progress
     records = ss.records()
     baseline = baseline_of(records)
-    chosen = pick_candidates(records, ss.max_metric_drop, options.confirm)
+    chosen = pick_candidates(records, ss.max_metric_drop, options.confirm, ss.goal)
     if baseline is None or baseline.measurement is None or not chosen:
         return
     study = ss.optuna_study

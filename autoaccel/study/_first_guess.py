@@ -10,7 +10,7 @@ from typing import Any
 
 from autoaccel.knobs import Config, TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.study._space import SearchSpace, config_for
+from autoaccel.study._space import SearchSpace
 
 GUESS_FACTORS = (4, 2)
 MIN_GUESS_STEPS = 256
@@ -32,7 +32,7 @@ def first_guess(
         elif name in space.ranges:
             span = space.ranges[name]
             values[name] = min(max(wish, span.low), span.high)
-    return config_for(baseline, values)
+    return space.config(baseline, values)
 
 
 def _fast_precision(hw: HardwareProfile) -> str:

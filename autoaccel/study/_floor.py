@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autoaccel.recommend import TrialRecord, best_feasible
+from autoaccel.recommend import ServingGoal, TrialRecord, best_feasible
 
 PRUNE_BELOW = 1 / 3  # of the best feasible throughput so far
 
 
-def throughput_floor(records: Sequence[TrialRecord], max_metric_drop: float) -> float | None:
-    """A fraction of the best feasible throughput in ``records``; None before the baseline
-    has finished."""
-    best = best_feasible(records, max_metric_drop)
+def throughput_floor(
+    records: Sequence[TrialRecord], max_metric_drop: float, goal: ServingGoal | None = None
+) -> float | None:
+    """A fraction of the best feasible throughput in ``records`` (within ``goal``'s limits:
+    a faster trial over them is no bar); None before the baseline has finished."""
+    best = best_feasible(records, max_metric_drop, goal)
     return best.throughput * PRUNE_BELOW if best is not None else None

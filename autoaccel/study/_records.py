@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from autoaccel.knobs import Config
 from autoaccel.measure import Measurement
-from autoaccel.recommend import TrialRecord
+from autoaccel.recommend import ServingGoal, TrialRecord
 from autoaccel.runner import MachineLoad, TrialResult
 
 TEXT_LIMIT = 4000  # tracebacks and log tails are kept to their last characters
@@ -23,20 +23,34 @@ STOPPED = "its tuner was stopped before it finished; it runs again when the stud
 METRIC_DROP = "metric_drop"
 
 
-def trial_values(result: TrialResult) -> list[float]:
-    """(throughput, metric) to tell Optuna. A trial that did not finish has no metric: it is
-    told as -inf, and its constraint marks it infeasible, so samplers learn from it."""
-    if result.ok and result.measurement is not None:
-        return [result.measurement.throughput.rate, result.measurement.metric]
+def trial_values(result: TrialResult, goal: ServingGoal | None = None) -> list[float]:
+    """(throughput, metric) to tell Optuna, or (p99 latency in ms, metric) when the goal is
+    latency. A trial that did not finish has no metric: it is told as -inf, and its
+    constraint marks it infeasible, so samplers learn from it."""
+    goal = goal or ServingGoal()
+    m = result.measurement if result.ok else None
+    if goal.objective == "latency":
+        p99 = goal.p99_ms(m)
+        return [math.inf if p99 is None else p99, m.metric if m else -math.inf]
+    if m is not None:
+        return [m.throughput.rate, m.metric]
     return [0.0, -math.inf]
 
 
-def constraints(result: TrialResult, baseline_metric: float, max_metric_drop: float) -> dict:
-    """Constraint values (feasible when <= 0): did it finish, and did its metric hold."""
-    if not (result.ok and result.measurement is not None):
-        return {NOT_FINISHED: 1.0, METRIC_DROP: 0.0}
-    drop = baseline_metric - result.measurement.metric
-    return {NOT_FINISHED: 0.0, METRIC_DROP: drop - max_metric_drop}
+def constraints(
+    result: TrialResult,
+    baseline_metric: float,
+    max_metric_drop: float,
+    goal: ServingGoal | None = None,
+) -> dict:
+    """Constraint values (feasible when <= 0): did it finish, did its metric hold, and (one
+    per limit of ``goal``) how far over the limit it went."""
+    goal = goal or ServingGoal()
+    m = result.measurement if result.ok else None
+    if m is None:
+        return {NOT_FINISHED: 1.0, METRIC_DROP: 0.0, **goal.excess(None)}
+    drop = baseline_metric - m.metric
+    return {NOT_FINISHED: 0.0, METRIC_DROP: drop - max_metric_drop, **goal.excess(m)}
 
 
 def result_attrs(result: TrialResult) -> dict[str, Any]:

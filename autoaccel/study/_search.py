@@ -19,7 +19,7 @@ from typing import Any
 from autoaccel import knobs
 from autoaccel.errors import BaselineFailedError, RunFailedError
 from autoaccel.knobs import Config, Stage
-from autoaccel.recommend import TrialRecord, baseline_of, best_feasible
+from autoaccel.recommend import ServingGoal, TrialRecord, baseline_of, best_feasible
 from autoaccel.runner import TrialResult, TrialSpec, stop_trials
 from autoaccel.study._devices import Placement, devices_needed, placement_attr
 from autoaccel.study._first_guess import first_guess
@@ -70,7 +70,8 @@ def search_stage(stage_run: StageRun) -> bool:
     progress.stage_started(
         ss.stage, ss.finished_count(), options.trials, len(ss.space.grid(ss.baseline))
     )
-    sizes = ss.space.choices.get("batch_size", ())
+    # Held, the effective batch never changes, and neither does the learning rate.
+    sizes = ss.space.choices.get("batch_size", ()) if ss.space.effective_batch is None else ()
     rule = knobs.batch_size.lr_rule(ss.task.lr_scaling, ss.baseline.batch_size, sizes)
     if ss.stage == "train" and rule is not None:
         progress.note(f"train: {rule}")
@@ -218,7 +219,8 @@ def _launch(stage_run: StageRun, entry: _Ours, threads: ThreadPoolExecutor) -> N
     )
     records = ss.records()
     # The baseline always runs to the end: every other trial is measured against it.
-    floor = throughput_floor(records, ss.max_metric_drop) if entry.role != "baseline" else None
+    by_rate = ss.goal.objective == "throughput" and entry.role != "baseline"
+    floor = throughput_floor(records, ss.max_metric_drop, ss.goal) if by_rate else None
     spec = TrialSpec(
         action=ss.stage,
         script=tuning.target.spec,
@@ -228,6 +230,7 @@ def _launch(stage_run: StageRun, entry: _Ours, threads: ThreadPoolExecutor) -> N
         seed=tuning.options.seed,
         weights_in=stage_run.weights,
         min_throughput=floor,
+        latency_batch=ss.goal.latency_batch,
         devices=placement.devices,
         cores=placement.cores,
     )
@@ -316,7 +319,7 @@ def _finish(
         next(r for r in records if r.number == trial.number),
         ss.finished_count(),
         tuning.options.trials,
-        _best_speedup(records, ss.max_metric_drop),
+        _best_speedup(records, ss.max_metric_drop, ss.goal),
     )
 
 
@@ -364,9 +367,9 @@ def _tell(
 ) -> None:
     for key, value in {**result_attrs(result), **extra}.items():
         trial.set_user_attr(key, value)
-    for key, value in constraints(result, baseline_metric, ss.max_metric_drop).items():
+    for key, value in constraints(result, baseline_metric, ss.max_metric_drop, ss.goal).items():
         trial.set_constraint(key, value)
-    ss.optuna_study.tell(trial, trial_values(result))
+    ss.optuna_study.tell(trial, trial_values(result, ss.goal))
 
 
 def _stop_left_over_trials(
@@ -435,9 +438,11 @@ def _known_outcome(
     return None
 
 
-def _best_speedup(records: list[TrialRecord], max_metric_drop: float) -> float | None:
+def _best_speedup(
+    records: list[TrialRecord], max_metric_drop: float, goal: ServingGoal
+) -> float | None:
     """The search's best speedup so far, for the progress line."""
-    best, baseline = best_feasible(records, max_metric_drop), baseline_of(records)
+    best, baseline = best_feasible(records, max_metric_drop, goal), baseline_of(records)
     if best is None or baseline is None or not baseline.throughput:
         return None
     return best.throughput / baseline.throughput

@@ -23,6 +23,8 @@ from autoaccel.probe import HardwareProfile
 
 MAX_RANGE_VALUES = 100  # in one {low, high, step} range
 MAX_CONFIGURATIONS = 100_000  # in a space: its grid is built in memory
+# Held effective batch, a space without accumulation_steps: the splits searched.
+HELD_STEPS = [1, 2, 4]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,19 +47,39 @@ class SearchSpace:
     ranges: dict[str, FloatRange] = dataclasses.field(default_factory=dict)
     dropped: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     source: str = ""
+    # Held effective batch: batch_size is the micro-batch and accumulation_steps follows it.
+    effective_batch: int | None = None
+
+    def config(self, base: Config, values: dict[str, Any]) -> Config:
+        """``base`` with ``values``, accumulation_steps following the held effective batch."""
+        if self.effective_batch is not None:
+            size = values.get("batch_size", base.batch_size)
+            values = {**values, "accumulation_steps": self.effective_batch // size}
+        return config_for(base, values)
 
     def suggest(self, trial: Any, base: Config) -> Config:
         """Ask ``trial`` (an Optuna trial) for a value of every knob; others come from base."""
         values: dict[str, Any] = {}
-        for name, options in self.choices.items():
-            needs = knobs.knob(name).needs
-            if needs and not _is_set(needs, values.get(needs, getattr(base, needs))):
-                continue
-            values[name] = trial.suggest_categorical(name, options)
+        # A knob that excludes others comes first (they are not asked for while it is set);
+        # a choice that needs a ranged knob (distill needs pruning_ratio) comes after it.
+        first = [n for n in self.choices if knobs.knob(n).excludes]
+        after = [n for n in self.choices if knobs.knob(n).needs in self.ranges]
+        for name in [*first, *(n for n in self.choices if n not in first + after)]:
+            self._suggest_choice(trial, name, base, values)
         for name, span in self.ranges.items():
             # Optuna's stepped floats carry binary noise (0.30000000000000004).
             values[name] = round(trial.suggest_float(name, span.low, span.high, step=span.step), 6)
-        return config_for(base, values)
+        for name in after:
+            self._suggest_choice(trial, name, base, values)
+        return self.config(base, values)
+
+    def _suggest_choice(self, trial: Any, name: str, base: Config, values: dict) -> None:
+        needs = knobs.knob(name).needs
+        if needs and not _is_set(needs, values.get(needs, getattr(base, needs))):
+            return
+        if _excluded(name, {**base.model_dump(), **values}):
+            return
+        values[name] = trial.suggest_categorical(name, self.choices[name])
 
     def params_for(self, config: Config) -> dict[str, Any]:
         """The Optuna parameters that reproduce ``config`` in this space (for enqueueing)."""
@@ -65,6 +87,8 @@ class SearchSpace:
         for name in [*self.choices, *self.ranges]:
             needs = knobs.knob(name).needs
             if needs and not _is_set(needs, getattr(config, needs)):
+                continue
+            if _excluded(name, config.model_dump()):
                 continue
             params[name] = getattr(config, name)
         return params
@@ -75,7 +99,7 @@ class SearchSpace:
         options = [self.choices.get(n) or self.ranges[n].values() for n in names]
         configs = {}
         for combination in itertools.product(*options):
-            config = config_for(base, dict(zip(names, combination, strict=True)))
+            config = self.config(base, dict(zip(names, combination, strict=True)))
             configs[config.model_dump_json()] = config
         return list(configs.values())
 
@@ -86,6 +110,7 @@ class SearchSpace:
             "ranges": {name: dataclasses.asdict(span) for name, span in self.ranges.items()},
             "dropped": self.dropped,
             "source": self.source,
+            "effective_batch": self.effective_batch,
         }
 
     @classmethod
@@ -96,20 +121,31 @@ class SearchSpace:
             ranges={name: FloatRange(**span) for name, span in data.get("ranges", {}).items()},
             dropped=data.get("dropped", {}),
             source=data.get("source", ""),
+            effective_batch=data.get("effective_batch"),
         )
 
 
 def config_for(base: Config, values: dict[str, Any]) -> Config:
-    """``base`` with ``values``; a knob whose ``needs`` is unset goes back to its default."""
+    """``base`` with ``values``; a knob whose ``needs`` is unset, or that a set knob
+    excludes, goes back to its default."""
     merged = {**base.model_dump(), **values}
     for knob in knobs.KNOBS:
         if knob.needs and not _is_set(knob.needs, merged[knob.needs]):
+            merged[knob.name] = knob.field.default
+        if _excluded(knob.name, merged):
             merged[knob.name] = knob.field.default
     return Config.model_validate(merged)
 
 
 def _is_set(name: str, value: Any) -> bool:
     return value != knobs.knob(name).field.default
+
+
+def _excluded(name: str, values: dict[str, Any]) -> bool:
+    """Whether a knob set in ``values`` excludes knob ``name``."""
+    return any(
+        name in knob.excludes and _is_set(knob.name, values[knob.name]) for knob in knobs.KNOBS
+    )
 
 
 def default_space_path(stage: Stage) -> Path:
@@ -228,15 +264,27 @@ def _is_number(value: Any) -> bool:
 
 
 def fit_to(
-    space: SearchSpace, hw: HardwareProfile, facts: TaskFacts, baseline: Config
+    space: SearchSpace,
+    hw: HardwareProfile,
+    facts: TaskFacts,
+    baseline: Config,
+    *,
+    hold_effective_batch: bool = False,
 ) -> SearchSpace:
-    """The choices ``hw`` and the task can run, plus the baseline's own values.
+    """The choices ``hw`` and the task can run, plus the baseline's own values; with
+    ``hold_effective_batch``, only the micro-batches that make the baseline's effective
+    batch with one of the space's accumulation steps.
 
     Every dropped choice is kept with its reason, so reports can say what was not tried.
     """
     choices: dict[str, list[Any]] = {}
     dropped: dict[str, dict[str, str]] = {}
-    for name, options in space.choices.items():
+    effective = None
+    given = space.choices
+    if hold_effective_batch and space.stage == "train":
+        effective = knobs.accumulation.effective_batch(baseline)
+        given = _held_choices(space.choices, effective, baseline, dropped)
+    for name, options in given.items():
         kept = []
         for option in options:
             reason = knobs.choice_refusal(name, option, hw, facts, space.stage)
@@ -255,7 +303,37 @@ def fit_to(
         if reason:
             dropped.setdefault(name, {})[f"{ranges[name].low}..{ranges[name].high}"] = reason
             del ranges[name]
-    return SearchSpace(space.stage, choices, ranges, dropped, space.source)
+    return SearchSpace(space.stage, choices, ranges, dropped, space.source, effective)
+
+
+def _held_choices(
+    choices: dict[str, list[Any]],
+    effective: int,
+    baseline: Config,
+    dropped: dict[str, dict[str, str]],
+) -> dict[str, list[Any]]:
+    """The choices with ``batch_size`` the micro-batches ``effective / accumulation_steps``
+    for the space's accumulation steps (or ``HELD_STEPS``) that divide it;
+    accumulation_steps is not searched on its own, it follows the micro-batch."""
+    held = {name: options for name, options in choices.items() if name != "accumulation_steps"}
+    steps = [*choices.get("accumulation_steps", HELD_STEPS), baseline.accumulation_steps]
+    sizes = []
+    for step in dict.fromkeys(steps):
+        if effective % step:
+            dropped.setdefault("accumulation_steps", {})[str(step)] = (
+                f"accumulation_steps={step} does not divide the held effective batch "
+                f"{effective} (--hold-effective-batch)"
+            )
+        else:
+            sizes.append(effective // step)
+    for size in choices.get("batch_size", []):
+        if size not in sizes:
+            dropped.setdefault("batch_size", {})[str(size)] = (
+                f"the effective batch is held at {effective} (--hold-effective-batch): "
+                "batch_size is searched as it divided by the accumulation_steps choices"
+            )
+    held["batch_size"] = sizes
+    return held
 
 
 def _sorted(values: list[Any]) -> list[Any]:

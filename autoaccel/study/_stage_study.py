@@ -19,7 +19,13 @@ from autoaccel._version import __version__
 from autoaccel.errors import StudyError
 from autoaccel.knobs import Config, Stage, TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import Confirmation, StageRecommendation, TrialRecord, recommend_stage
+from autoaccel.recommend import (
+    Confirmation,
+    ServingGoal,
+    StageRecommendation,
+    TrialRecord,
+    recommend_stage,
+)
 from autoaccel.study._next_trial import is_measured
 from autoaccel.study._records import records_of
 from autoaccel.study._space import SearchSpace
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     import optuna
 
 CONFIRMATION_ATTR = "confirmation"  # the paired rounds and their verdict
+GOAL_ATTR = "serving_goal"  # deploy: the objective and the limits
 ATTR_KIND = "autoaccel"  # marks a study autoaccel made, with the version that made it
 
 
@@ -46,6 +53,7 @@ class StageStudy:
     task: TaskFacts
     max_metric_drop: float
     version: str = __version__
+    goal: ServingGoal = dataclasses.field(default_factory=ServingGoal)
 
     @property
     def fingerprint(self) -> str:
@@ -81,6 +89,7 @@ class StageStudy:
             self.max_metric_drop,
             self.largest_batch,
             self.confirmation,
+            self.goal,
         )
 
     def finished_count(self) -> int:
@@ -131,6 +140,7 @@ class StageRequest:
     space_given: bool  # the user named it: a resumed study must search the same one
     max_metric_drop: float | None  # None: the stored one, else the default
     allow_other_hardware: bool
+    goal: dict[str, object] = dataclasses.field(default_factory=dict)  # the fields given
 
 
 def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, list[str]]:
@@ -145,18 +155,21 @@ def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, l
     name, stage, facts = request.name, request.stage, request.facts
     optuna_name = stage_study_name(name, stage)
     existing = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+    goal = ServingGoal.model_validate(request.goal)
+    latency = goal.objective == "latency"
     study = optuna.create_study(
         storage=storage,
         study_name=optuna_name,
-        directions=["maximize", "maximize"],
+        directions=["minimize" if latency else "maximize", "maximize"],
         load_if_exists=True,
     )
     if optuna_name in existing and not creation_cut_short(study):
         return _resume(study, request)
     drop = defaults.MAX_METRIC_DROP if request.max_metric_drop is None else request.max_metric_drop
+    first = f"p99_latency_ms_at_batch_{goal.latency_batch}" if latency else "throughput"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.set_metric_names(["throughput", facts.metric_name])
+        study.set_metric_names([first, facts.metric_name])
     attrs = {
         "hardware": request.hardware.model_dump(mode="json"),
         "fingerprint": request.hardware.fingerprint(),
@@ -164,13 +177,14 @@ def open_stage_study(storage: Any, request: StageRequest) -> tuple[StageStudy, l
         "task": facts.model_dump(mode="json"),
         "baseline": facts.baseline.model_dump(),
         "max_metric_drop": drop,
+        GOAL_ATTR: goal.model_dump(),
         # Last: a tuner killed before this write left a study that is created again.
         ATTR_KIND: {"version": __version__, "study": name, "stage": stage},
     }
     for key, value in attrs.items():
         study.set_user_attr(key, value)
     stage_study = StageStudy(
-        study, name, stage, request.space, facts.baseline, request.hardware, facts, drop
+        study, name, stage, request.space, facts.baseline, request.hardware, facts, drop, goal=goal
     )
     return stage_study, []
 
@@ -214,6 +228,9 @@ def _resume(study: optuna.Study, request: StageRequest) -> tuple[StageStudy, lis
             "Optuna cannot change the choices inside a study. Use a new --study name for the "
             "new space, or leave out --space to continue with the stored one."
         )
+    if given.effective_batch != stored_space.effective_batch:
+        held = "held" if stored_space.effective_batch else "not held"
+        notes.append(f"study {name!r} keeps its effective batch {held}, as it was created")
     stored_task = TaskFacts.model_validate(attrs["task"])
     if stored_task.script_sha256 != facts.script_sha256:
         notes.append(
@@ -226,6 +243,7 @@ def _resume(study: optuna.Study, request: StageRequest) -> tuple[StageStudy, lis
         study.set_user_attr("max_metric_drop", max_metric_drop)
         notes.append(f"metric tolerance changed from {drop} to {max_metric_drop}")
         drop = max_metric_drop
+    goal = _resumed_goal(study, request, notes)
     baseline = Config.model_validate(attrs["baseline"])
     stage_study = StageStudy(
         study,
@@ -237,5 +255,31 @@ def _resume(study: optuna.Study, request: StageRequest) -> tuple[StageStudy, lis
         stored_task,
         drop,
         attrs[ATTR_KIND]["version"],
+        goal,
     )
     return stage_study, notes
+
+
+def stored_goal(attrs: dict[str, Any]) -> ServingGoal:
+    """The goal stored with a stage; studies from before goals ranked by throughput."""
+    return ServingGoal.model_validate(attrs.get(GOAL_ATTR) or {})
+
+
+def _resumed_goal(study: optuna.Study, request: StageRequest, notes: list[str]) -> ServingGoal:
+    """The stored goal, its limits changed as given (the ranking is recomputed from the
+    stored measurements, as for the metric tolerance). The objective and the latency batch
+    cannot change: Optuna keeps a study's directions, and the trials timed that batch."""
+    stored = stored_goal(study.user_attrs)
+    goal = stored.model_copy(update=request.goal)
+    for field, flag in (("objective", "--objective"), ("latency_batch", "--latency-batch")):
+        if getattr(goal, field) != getattr(stored, field):
+            raise StudyError(
+                f"study {request.name!r} ({request.stage}) was tuned with {flag} "
+                f"{getattr(stored, field)}; it cannot change to {getattr(goal, field)} inside "
+                "the study. Use a new --study name, or leave the option out to continue."
+            )
+    if goal != stored:
+        study.set_user_attr(GOAL_ATTR, goal.model_dump())
+        was, now = stored.limits_text() or "no limits", goal.limits_text() or "no limits"
+        notes.append(f"limits changed from {was} to {now}")
+    return goal

@@ -13,7 +13,7 @@ from autoaccel import defaults
 from autoaccel.errors import ConfigError
 from autoaccel.knobs import TaskFacts
 from autoaccel.probe import HardwareProfile
-from autoaccel.recommend import MIN_ROUNDS
+from autoaccel.recommend import MIN_ROUNDS, OBJECTIVES, parse_memory
 from autoaccel.runner import TrialResult, TrialSpec
 from autoaccel.study._devices import DevicePool
 from autoaccel.study._progress import TuneProgress
@@ -23,6 +23,7 @@ from autoaccel.task import ScriptTarget
 STAGE_CHOICES = ("train", "deploy", "all")
 MAX_CONFIRM = 10
 MAX_ROUNDS_LIMIT = 50
+MAX_LATENCY_BATCH = 65536
 
 
 class Interrupted(Exception):
@@ -50,10 +51,17 @@ class TuneOptions:
     script_args: tuple[str, ...] = ()  # the script's own command line, after --
     jobs: int | None = None  # trials at once; None: one per GPU, or 1 on a CPU
     heartbeat_s: int = defaults.HEARTBEAT_S  # a trial whose tuner is silent 2x this is stale
+    # The deploy stage's goal; None: the study's stored one, else ServingGoal's default.
+    objective: str | None = None
+    latency_batch: int | None = None
+    max_latency_ms: float | None = None
+    max_memory: str | None = None  # a size such as 2GiB
+    hold_effective_batch: bool = False  # or Task.hold_effective_batch; kept with the space
 
     def check(self) -> None:
         if self.stage not in STAGE_CHOICES:
             raise ConfigError(f"--stage must be train, deploy or all, got {self.stage!r}.")
+        self.serving_goal()
         if self.trials < 1:
             raise ConfigError(f"--trials must be at least 1, got {self.trials}.")
         # nan compares false with everything and inf never comes: both would disable a limit.
@@ -85,6 +93,11 @@ class TuneOptions:
                 f"--max-rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS_LIMIT}, "
                 f"got {self.max_rounds}."
             )
+        if self.hold_effective_batch and self.stage == "deploy":
+            raise ConfigError(
+                "--hold-effective-batch holds the train stage's effective batch; the deploy "
+                "stage has none. Leave it out, or tune --stage train or all."
+            )
         if self.space is not None and self.space.suffix.lower() not in (".yaml", ".yml"):
             raise ConfigError(f"--space {self.space} must be a .yaml file.")
         if self.space is not None:
@@ -94,6 +107,38 @@ class TuneOptions:
             for stage in ("train", "deploy"):
                 if self.stage in (stage, "all"):
                     load_space(self.space, stage)
+
+    def serving_goal(self) -> dict[str, object]:
+        """The deploy goal's fields given on the command line, checked."""
+        given = {
+            "objective": self.objective,
+            "latency_batch": self.latency_batch,
+            "max_latency_ms": self.max_latency_ms,
+            "max_memory_bytes": parse_memory(self.max_memory) if self.max_memory else None,
+        }
+        given = {key: value for key, value in given.items() if value is not None}
+        if self.objective is not None and self.objective not in OBJECTIVES:
+            raise ConfigError(f"--objective must be throughput or latency, got {self.objective!r}.")
+        if self.latency_batch is not None and not 1 <= self.latency_batch <= MAX_LATENCY_BATCH:
+            raise ConfigError(
+                f"--latency-batch must be between 1 and {MAX_LATENCY_BATCH} samples, "
+                f"got {self.latency_batch}."
+            )
+        if self.max_latency_ms is not None and not (
+            math.isfinite(self.max_latency_ms) and self.max_latency_ms > 0
+        ):
+            raise ConfigError(
+                f"--max-latency-ms must be a positive number of milliseconds, "
+                f"got {self.max_latency_ms}."
+            )
+        if self.max_memory == "":
+            raise ConfigError("--max-memory must be a size such as 2GiB or 512MiB, got ''.")
+        if given and self.stage == "train":
+            raise ConfigError(
+                "--objective, --latency-batch, --max-latency-ms and --max-memory judge the "
+                "deploy stage; use --stage deploy or --stage all."
+            )
+        return given
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from autoaccel.probe import HardwareProfile
 from autoaccel.recommend import Recommendation
 from autoaccel.study._folder import StudyFolder
 from autoaccel.study._space import SearchSpace
-from autoaccel.study._stage_study import ATTR_KIND, StageStudy, creation_cut_short
+from autoaccel.study._stage_study import ATTR_KIND, StageStudy, creation_cut_short, stored_goal
 from autoaccel.study._storage import split_study_name, stage_study_name
 
 STAGES: tuple[Stage, ...] = ("train", "deploy")
@@ -55,6 +55,7 @@ def load_stage(storage: Any, study: str, stage: Stage) -> StageStudy | None:
             task=TaskFacts.model_validate(attrs["task"]),
             max_metric_drop=float(attrs["max_metric_drop"]),
             version=attrs[ATTR_KIND]["version"],
+            goal=stored_goal(attrs),
         )
     except (KeyError, TypeError, ValidationError) as error:
         raise StorageError(

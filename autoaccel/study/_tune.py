@@ -147,10 +147,17 @@ def _request(tuning: Tuning, stage: Stage) -> StageRequest:
         stage=stage,
         hardware=tuning.hardware,
         facts=facts,
-        space=fit_to(space, tuning.hardware, facts, facts.baseline),
+        space=fit_to(
+            space,
+            tuning.hardware,
+            facts,
+            facts.baseline,
+            hold_effective_batch=options.hold_effective_batch or facts.hold_effective_batch,
+        ),
         space_given=options.space is not None,
         max_metric_drop=options.max_metric_drop,
         allow_other_hardware=options.allow_other_hardware,
+        goal=options.serving_goal() if stage == "deploy" else {},
     )
 
 

@@ -91,6 +91,21 @@ class Task:
             as compilation included; otherwise by their steady rate, with the step after
             which a one-off cost pays back shown beside it.
         name: the study name used by ``autoaccel.train``; defaults to the script's name.
+        sample_augment: ``sample_augment(sample) -> sample``, the random augmentation of
+            one training sample (crop, flip, noise), run in the loader on what
+            ``train_data[i]`` returns. Giving it, or ``batch_augment``, declares that
+            ``train_data`` itself is deterministic (decode, resize, to tensor: the same
+            sample for the same index every time), so the ``cache`` knob may keep its samples
+            from one epoch to the next.
+        batch_augment: ``batch_augment(batch) -> batch``, the random augmentation of one
+            collated training batch, written with torch operations so it runs where the
+            batch is: in the loader, or on the accelerator after the copy (the
+            ``augment_on`` knob). Evaluation batches are not augmented.
+        hold_effective_batch: tune at the baseline's effective batch (``batch_size *
+            accumulation_steps``): the search varies the micro-batch and the accumulation
+            steps together, so every trial takes the optimizer steps the baseline takes and
+            learns at its learning rate. Off, larger batches take fewer steps in the
+            budget. The same as ``autoaccel tune --hold-effective-batch``.
     """
 
     model: Callable[[], torch.nn.Module]
@@ -116,6 +131,9 @@ class Task:
     finetune_epochs: float = 0.25
     run_epochs: float | None = None
     name: str | None = None
+    sample_augment: Callable[[Any], Any] | None = None
+    batch_augment: Callable[[Any], Any] | None = None
+    hold_effective_batch: bool = False
 
     def __post_init__(self) -> None:
         for field in ("model", "optimizer"):
@@ -131,6 +149,8 @@ class Task:
             "training_step",
             "evaluate",
             "on_epoch_end",
+            "sample_augment",
+            "batch_augment",
         ):
             value = getattr(self, field)
             if value is not None and not callable(value):
@@ -149,6 +169,12 @@ class Task:
                 )
             if len(data) == 0:
                 raise TaskError(f"Task.{field} is empty.")
+        for field in ("sample_augment", "batch_augment"):
+            if getattr(self, field) is not None and self.train_data is None:
+                raise TaskError(
+                    f"Task.{field} augments the batches autoaccel makes from train_data; this "
+                    "task makes its own (train_batches): augment in train_batches instead."
+                )
         if self.metric is not None and self.eval_data is None:
             raise TaskError("Task.metric is averaged over Task.eval_data: give eval_data too.")
         if self.collate_fn is not None and self.train_data is None and self.eval_data is None:
@@ -170,6 +196,11 @@ class Task:
             )
         if not self.finetune_epochs >= 0:
             raise TaskError(f"Task.finetune_epochs must be >= 0, got {self.finetune_epochs!r}.")
+        if not isinstance(self.hold_effective_batch, bool):
+            raise TaskError(
+                "Task.hold_effective_batch must be True or False, got "
+                f"{self.hold_effective_batch!r}."
+            )
         if self.lr_scaling not in batch_size.LR_SCALING_RULES:
             raise TaskError(
                 f"Task.lr_scaling must be one of {', '.join(batch_size.LR_SCALING_RULES)}, "
@@ -184,6 +215,11 @@ class Task:
             raise TaskError(
                 f"Task.baseline must be an autoaccel.Config or a dict, got {self.baseline!r}."
             )
+
+    @property
+    def deterministic_data(self) -> bool:
+        """Whether the task declared ``train_data[i]`` the same every time it is read."""
+        return self.sample_augment is not None or self.batch_augment is not None
 
     def split(self, batch: Any) -> tuple[Any, Any]:
         """``(inputs, targets)`` of one collated batch."""

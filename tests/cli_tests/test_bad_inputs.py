@@ -74,6 +74,33 @@ ROWS = [
     bad("--heartbeat=0", *tune("--heartbeat", "0"), says="--heartbeat must be at least 1 second"),
     *(
         bad(
+            f"{flag}={value}",
+            *("tune", str(TINY), "--stage", "deploy", flag, value),
+            says=says,
+        )
+        for flag, value, says in (
+            ("--objective", "fastest", "--objective must be throughput or latency"),
+            ("--latency-batch", "0", "--latency-batch must be between 1 and"),
+            ("--latency-batch", "100000", "--latency-batch must be between 1 and"),
+            *(
+                ("--max-latency-ms", value, "--max-latency-ms must be a positive number")
+                for value in ("nan", "inf", "-1", "0")
+            ),
+            *(
+                ("--max-memory", value, "--max-memory must be a size with a unit")
+                for value in ("2", "2 parsecs", "-1GiB", "GiB", "1e3MiB")
+            ),
+            ("--max-memory", "0GiB", "--max-memory must be more than zero bytes"),
+            ("--max-memory", "", "--max-memory must be a size such as 2GiB"),
+        )
+    ),
+    bad(
+        "latency limit on the train stage",
+        *tune("--max-latency-ms", "5"),
+        says="judge the deploy stage; use --stage deploy or --stage all",
+    ),
+    *(
+        bad(
             f"bench --timeout={value}",
             *("bench", str(TINY), "--timeout", value),
             says="--timeout must be a positive number of seconds",
@@ -122,6 +149,8 @@ ROWS += [
         "more than 100 values",
         "deploy",
     ),
+    space("unknown backend", "backend: [tensorrt]", "'tensorrt' is not allowed", "deploy"),
+    space("bool distill", "distill: [true]", "True is not allowed", "deploy"),
     space("deep", "[" * 100_000, "nested too deeply"),
     space("too many configurations", LARGE_SPACE, "646400 configurations"),
     space("train only, all stages", "train:\n  batch_size: [16]", "no deploy: section", "all"),
@@ -147,6 +176,14 @@ ROWS += [
     config("bool batch size", '{"batch_size": true}', "valid integer (got True)"),
     config("string batch size", '{"batch_size": "64"}', "valid integer (got '64')"),
     config("nan ratio", '{"pruning_ratio": NaN}', "pruning_ratio: Input should be"),
+    config("unknown backend", '{"backend": "tensorrt"}', "backend: Input should be 'torch'"),
+    config("bool distill", '{"distill": true}', "distill: Input should be 'off' or 'on'"),
+    config("distill without pruning", '{"distill": "on"}', "distill needs pruning_ratio > 0"),
+    config(
+        "onnxruntime with compile",
+        '{"backend": "onnxruntime", "compile": "default"}',
+        "compile=default does not apply with backend=onnxruntime: ONNX Runtime serves",
+    ),
     config("damaged recommendation", RECOMMENDATION, "not text", {RECOMMENDATION: BINARY}),
     config("cut recommendation", RECOMMENDATION, "not valid JSON", {RECOMMENDATION: '{"stag'}),
     config(
@@ -194,6 +231,15 @@ ROWS += [
 
 
 ROWS += [
+    bad(
+        "--hold-effective-batch for deploy",
+        "tune",
+        str(TINY),
+        "--stage",
+        "deploy",
+        "--hold-effective-batch",
+        says="--hold-effective-batch holds the train stage's effective batch",
+    ),
     bad("missing script", "tune", "train.py", says="train.py: no such file"),
     bad("script name too long", "tune", f"{'t' * 300}.py", says="File name too long"),
     bad("bench script name too long", "bench", f"{'t' * 300}.py", says="File name too long"),

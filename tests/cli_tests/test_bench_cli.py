@@ -82,3 +82,21 @@ def test_a_failed_trial_is_printed_and_exits_1(run_cli, monkeypatch, cpu_profile
     result = run_cli("bench", str(tasks_dir / "tiny.py"))
     assert result.exit_code == 1
     assert "oom" in result.stdout and "CUDA out of memory" in result.stdout
+
+
+def test_bench_shows_the_latency_of_a_deploy_trial() -> None:
+    from fakes import measurement
+
+    from autoaccel.cli._render import result_rows
+    from autoaccel.measure import summarise
+    from autoaccel.runner import TrialResult
+
+    latency = [summarise([0.002] * 99 + [0.010], 1), summarise([0.02] * 10, 64)]
+    result = TrialResult(
+        outcome="ok", measurement=measurement("deploy", 10.0, 0.9, latency=latency)
+    )
+    rows = dict(result_rows(result))
+    assert rows["latency, batch 1"] == "p50 2 ms, p90 2 ms, p99 2.08 ms over 100 requests"
+    assert rows["latency, batch 64"].endswith(
+        "over 10 requests (only 10 requests were timed: the p99 is close to the slowest one)"
+    )

@@ -23,6 +23,7 @@ WATCHED = {
     (knobs.quantization, "apply"): (1, {"none"}),
     (knobs.channels_last, "apply_to_model"): (1, {False}),
     (knobs.compile, "apply"): (1, {"off"}),
+    (knobs.backend, "apply"): (1, {"torch"}),
     (knobs.channels_last, "apply_to_inputs"): (1, {False}),
     (knobs.precision, "autocast"): (0, {"fp32", "tf32"}),
 }
@@ -77,12 +78,14 @@ def first_of_each(calls: list[str]) -> list[str]:
             compile="default",
         ),
         Config(batch_size=16, precision="tf32", channels_last=True),
+        Config(batch_size=16, pruning_ratio=0.5, distill="on", backend="onnxruntime"),
     ],
-    ids=["every-model-step", "tf32"],
+    ids=["every-model-step", "tf32", "onnxruntime"],
 )
 def test_the_printed_code_repeats_the_measured_steps(
-    conv, trained, cpu_profile, monkeypatch, config
+    conv, trained, cpu_profile, monkeypatch, tmp_path, config
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the onnxruntime code saves model.onnx here
     calls = watch(monkeypatch)
     measure_deploy(conv, config, cpu_profile, trained, window_s=0.01)
     measured = first_of_each(calls)
@@ -96,4 +99,5 @@ def test_the_printed_code_repeats_the_measured_steps(
     names = {"model": model, "example_inputs": inputs, "inputs": inputs, "torch": torch}
     exec(code, {**names, "device": torch.device("cpu")})
     assert first_of_each(calls) == measured
-    assert len(measured) >= 3
+    # onnxruntime leaves torch's serving knobs at their defaults: prune, then the backend.
+    assert len(measured) >= (2 if config.backend != "torch" else 3)

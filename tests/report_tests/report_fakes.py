@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from fakes import FakeRunner, gpu_host, measurement, task_facts, tune_with_fakes
 
 from autoaccel.knobs import Config
 from autoaccel.measure import Measurement
 from autoaccel.probe import HardwareProfile
 from autoaccel.runner import TrialResult
-from autoaccel.study import TuneOptions
+from autoaccel.study import TuneOptions, default_space_path
+
+# Knobs the pretend model says nothing about: searching them would only repeat
+# configurations it cannot tell apart.
+UNMODELLED = ("backend", "distill")
 
 PEAK_BF16 = 989e12
 
@@ -80,6 +85,7 @@ def build_study(
     options = TuneOptions(
         study=name,
         storage=storage,
+        space=_modelled_space(root),
         stage=stage,
         trials=trials,
         studies_dir=root / "studies",
@@ -90,3 +96,14 @@ def build_study(
         if interrupt_at is None:
             break
     return storage
+
+
+def _modelled_space(root: Path) -> Path:
+    """The default spaces of both stages, less the knobs ``varied_model`` ignores."""
+    stages = {}
+    for stage in ("train", "deploy"):
+        space = yaml.safe_load(default_space_path(stage).read_text())
+        stages[stage] = {k: v for k, v in space.items() if k not in UNMODELLED}
+    path = root / "space.yaml"
+    path.write_text(yaml.safe_dump(stages))
+    return path

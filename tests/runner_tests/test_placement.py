@@ -60,6 +60,14 @@ def test_threads_follow_the_trials_cores() -> None:
     assert spec(cpu_host(cores=8), cores=(2, 3)).threads == 2
 
 
+def test_a_trial_on_a_share_of_the_cores_measures_against_that_share_s_peak() -> None:
+    host = cpu_host(cores=8)
+    cpu = host.cpu.model_copy(update={"core_peak_flops_measured": {"fp32": 1e10}})
+    host = host.model_copy(update={"cpu": cpu})
+    assert spec(host).trial_hardware.peak_flops("fp32") == 8e10
+    assert spec(host, cores=(2, 3)).trial_hardware.peak_flops("fp32") == 2e10
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
 def test_a_trial_process_is_pinned_to_its_cores_and_sees_its_gpu(reporter) -> None:

@@ -143,3 +143,16 @@ def test_a_space_holds_at_most_100000_configurations(tmp_path) -> None:
     load_space(write(tmp_path, f"{sizes}num_workers: {list(range(100))}"), "train")
     with pytest.raises(SearchSpaceError, match="holds 101000 configurations; at most 100000"):
         load_space(write(tmp_path, f"{sizes}num_workers: {list(range(101))}"), "train")
+
+
+def test_distill_is_searched_only_with_pruning(tmp_path) -> None:
+    path = tmp_path / "deploy.yaml"
+    path.write_text('distill: ["off", "on"]\npruning_ratio: {low: 0.0, high: 0.5, step: 0.5}\n')
+    space = load_space(path, "deploy")
+    base = Config(batch_size=64)
+    pruned = space.suggest(optuna.trial.FixedTrial({"pruning_ratio": 0.5, "distill": "on"}), base)
+    assert (pruned.pruning_ratio, pruned.distill) == (0.5, "on")
+    # Unpruned, distill is not asked for: FixedTrial would fail on a parameter it lacks.
+    plain = space.suggest(optuna.trial.FixedTrial({"pruning_ratio": 0.0}), base)
+    assert plain.distill == "off"
+    assert len(space.grid(base)) == 3
