@@ -28,12 +28,15 @@ from autoaccel.probe._tpu import probe_tpu
 T = TypeVar("T")
 
 
-def probe(sources: ProbeSources | None = None) -> HardwareProfile:
+def probe(sources: ProbeSources | None = None, *, remeasure_cpu: bool = False) -> HardwareProfile:
     """What this machine can do: CPU, accelerators, software versions.
 
     Never raises: whatever cannot be read is ``None`` (or absent) in the profile, and
     ``notes`` (on the profile, or on one accelerator) says why. Never creates a CUDA
     context: NVIDIA facts come from NVML, torch is asked only what it was built for.
+
+    Where trials run on the CPU, its matmul peak is measured the first time and cached by
+    fingerprint; ``remeasure_cpu`` measures it again and keeps the higher figure.
     """
     sources = sources or ProbeSources()
     notes = Notes()
@@ -94,15 +97,22 @@ def probe(sources: ProbeSources | None = None) -> HardwareProfile:
         return HardwareProfile(cpu=cpu, notes=notes.lines)
     if profile.primary is not None:
         return profile  # trials run on the accelerator: its datasheet peak is the one
-    return part("CPU peak", lambda: _with_cpu_peaks(profile, sources, notes), profile)
+    return part(
+        "CPU peak", lambda: _with_cpu_peaks(profile, sources, notes, remeasure_cpu), profile
+    )
 
 
 def _with_cpu_peaks(
-    profile: HardwareProfile, sources: ProbeSources, notes: Notes
+    profile: HardwareProfile, sources: ProbeSources, notes: Notes, remeasure: bool
 ) -> HardwareProfile:
     """The profile with the CPU's estimated and measured peak FLOP/s per usable core."""
     measured = measured_core_peaks(
-        profile.fingerprint(), profile.usable_cores, sources.cache_dir, sources.cpu_matmul, notes
+        profile.fingerprint(),
+        profile.usable_cores,
+        sources.cache_dir,
+        sources.cpu_matmul,
+        notes,
+        remeasure,
     )
     cpu = profile.cpu.model_copy(
         update={

@@ -148,3 +148,21 @@ def test_a_profile_stored_before_cpu_peaks_reads_without_them() -> None:
 
     assert profile.peak_flops("fp32") is None
     assert profile.best_peak() is None
+
+
+def test_remeasuring_keeps_the_best_figure_seen(host, tmp_path: Path) -> None:
+    busy = host("zen4", {"matmul": {"fp32": 1e11, "bf16": 2e11}})
+    sources = busy.sources.__class__(**{**busy.sources.__dict__, "cache_dir": tmp_path})
+    probe(sources)  # measured while the machine was busy
+
+    quiet = host("zen4", {"matmul": {"fp32": 2e11, "bf16": 1e11}})
+    quiet_sources = quiet.sources.__class__(**{**quiet.sources.__dict__, "cache_dir": tmp_path})
+    assert probe(quiet_sources).cpu.core_peak_flops_measured["fp32"] == 2.5e10  # cached
+    assert quiet.matmul_calls == []
+
+    again = probe(quiet_sources, remeasure_cpu=True)
+
+    assert quiet.matmul_calls == [("fp32", 4), ("bf16", 4)]
+    # fp32 ran faster now; bf16 slower, so the earlier, higher figure stays.
+    assert again.cpu.core_peak_flops_measured == {"fp32": 5e10, "bf16": 5e10}
+    assert probe(quiet_sources).cpu.core_peak_flops_measured == {"fp32": 5e10, "bf16": 5e10}

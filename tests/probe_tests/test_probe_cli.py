@@ -76,7 +76,12 @@ def test_sections_for_cpu_only_host(host) -> None:
 def fake_probe(host, monkeypatch: pytest.MonkeyPatch):
     def use(name: str, changes=None) -> HardwareProfile:
         profile = probe(host(name, changes).sources)
-        monkeypatch.setattr(probe_cli, "probe", lambda: profile)
+
+        def fake(remeasure_cpu: bool = False) -> HardwareProfile:
+            assert remeasure_cpu  # the command times the CPU's matmul again
+            return profile
+
+        monkeypatch.setattr(probe_cli, "probe", fake)
         return profile
 
     return use
@@ -126,3 +131,13 @@ def test_cli_probe_on_this_machine(run_cli) -> None:
     profile = HardwareProfile.from_json(result.stdout)
     assert profile.usable_cores >= 1
     assert json.loads(result.stdout)["fingerprint"] == profile.fingerprint()
+
+
+def test_cli_probe_shows_both_cpu_peaks(run_cli, fake_probe, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    fake_probe("zen4", {"matmul": {"fp32": 2e11, "bf16": 4e11}})
+    result = run_cli("probe")
+    assert result.exit_code == 0, result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if "peak " in line}
+    assert "fp32 154 GFLOP/s, bf16 307 GFLOP/s" in lines["estimate"]  # 4 x 32 x 2.4 GHz / 2
+    assert "fp32 200 GFLOP/s, bf16 400 GFLOP/s (matmul, 4 usable cores)" in lines["measured"]
