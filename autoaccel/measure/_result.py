@@ -102,7 +102,9 @@ class Measurement(BaseModel):
         default=None, description="Achieved over the peak FLOP/s of the precision it ran in."
     )
     peak_flops: float | None = None
-    peak_dtype: str | None = Field(default=None, description="The precision of ``peak_flops``.")
+    peak_dtype: str | None = Field(
+        default=None, description="The precision it computed in, whose peak ``mfu`` is of."
+    )
     best_peak_flops: float | None = Field(
         default=None, description="The device's highest peak over the training precisions."
     )
@@ -142,7 +144,7 @@ def flops_fields(
         "achieved_flops": achieved,
         "mfu": achieved / peak if achieved and peak else None,
         "peak_flops": peak,
-        "peak_dtype": dtype if peak else None,
+        "peak_dtype": dtype,
         "best_peak_dtype": best[0] if best else None,
         "best_peak_flops": best[1] if best else None,
     }

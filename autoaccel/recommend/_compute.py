@@ -221,7 +221,8 @@ def limits(best: TrialRecord, baseline: TrialRecord, largest_batch: int | None) 
             "wider model use it better"
         )
     elif m.mfu is None:
-        advice.append("peak FLOP/s of this device is unknown, so MFU is not reported")
+        which = f"{m.peak_dtype} " if m.peak_dtype else ""
+        advice.append(f"the device's {which}peak FLOP/s is unknown, so MFU is not reported")
     if largest_batch is not None and best.config.batch_size >= largest_batch:
         advice.append(
             f"the largest batch size in the space ({largest_batch}) won: add larger ones to "

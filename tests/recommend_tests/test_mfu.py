@@ -56,3 +56,14 @@ def test_text_without_a_known_precision_or_best_stays_plain() -> None:
     assert fmt.mfu(None, "fp32", 0.1, "bf16") == "-"
     assert fmt.mfu(0.25, None, None, None) == "25.0%"
     assert fmt.mfu(0.25, "bf16", 0.25, "bf16") == "25.0% of the bf16 peak"
+
+
+def test_a_precision_without_a_known_peak_is_named() -> None:
+    baseline = ok(0, Config(batch_size=64), 1000.0, 66.6e9, role="baseline")
+    int8 = measurement("deploy", 3000.0, 0.9, achieved_flops=2e11, peak_dtype="int8")
+    records = [baseline, TrialRecord(number=1, config=Config(), outcome="ok", measurement=int8)]
+    rec = recommend_stage(records, "train", 0.01)
+    assert rec is not None and rec.trial == 1
+
+    assert "the device's int8 peak FLOP/s is unknown, so MFU is not reported" in rec.limits
+    assert dict(summary_rows(rec))["MFU"].startswith("- vs baseline 66.6% of the fp32 peak")
