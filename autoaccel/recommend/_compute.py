@@ -149,7 +149,7 @@ def recommend_stage(
         baseline_mfu_of_best=b.mfu_of_best,
         best_peak_dtype=m.best_peak_dtype,
         data_wait_share=m.data_wait_share,
-        limits=limits(best, baseline, largest_batch)
+        limits=limits(best, baseline, largest_batch, limits_unmet=unmet is not None)
         + _deploy_advice(records, baseline, stage, max_metric_drop),
         finished_trials=len(finished),
         feasible_trials=len(feasible),
@@ -191,12 +191,22 @@ def break_even_steps(best: TrialRecord, baseline: TrialRecord) -> int | None:
     return math.ceil(extra / saved_per_sample / best.config.batch_size)
 
 
-def limits(best: TrialRecord, baseline: TrialRecord, largest_batch: int | None) -> list[str]:
-    """What still holds the recommended setup back, as advice a user can act on."""
+def limits(
+    best: TrialRecord,
+    baseline: TrialRecord,
+    largest_batch: int | None,
+    *,
+    limits_unmet: bool = False,
+) -> list[str]:
+    """What still holds the recommended setup back, as advice a user can act on.
+
+    ``limits_unmet``: no trial met the deploy limits, which the recommendation says on its
+    own; the baseline given as the closest then was not beaten on the metric.
+    """
     m = best.measurement
     assert m is not None
     advice = []
-    if best.number == baseline.number:
+    if best.number == baseline.number and not limits_unmet:
         advice.append(
             "no configuration beat the baseline within the metric tolerance: widen the "
             "search space, raise --max-metric-drop, or run more trials"

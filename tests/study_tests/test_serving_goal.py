@@ -176,3 +176,18 @@ def test_confirmation_rounds_take_only_candidates_within_the_limits(tune_fake, d
     goal = load_stages(deploy.storage, "tiny")["deploy"].goal
     assert all(goal.meets(r.served) for r in pick_candidates(records, 0.01, 3, goal))
     assert pick_candidates(records, 0.01, 3, goal.model_copy(update={"objective": "latency"})) == []
+
+
+def test_an_unmet_limit_with_the_baseline_closest_does_not_blame_the_metric(
+    tune_fake, deploy, tmp_path
+) -> None:
+    # No compile: every setup serves one sample in 8 ms or more, the baseline among the
+    # closest to an impossible 0.5 ms.
+    space = tmp_path / "no_compile.yaml"
+    space.write_text("batch_size: [16, 64]\nquantization: [none, int8_dynamic_torch_ao]\n")
+    limited = dataclasses.replace(deploy, max_latency_ms=0.5, space=space)
+    result, _ = tune_fake(limited, FakeRunner(serving_model))
+    choice = result.recommendation.stages["deploy"]
+    assert choice.trial == choice.baseline_trial
+    assert choice.goal_unmet.startswith("no setup met --max-latency-ms 0.5")
+    assert not any("no configuration beat the baseline" in line for line in choice.limits)
