@@ -116,10 +116,12 @@ def _train_as(
     from autoaccel.engine import join, leave
 
     join(rank, hw.device)
+    trained = None
     try:
-        return _train(task, config, hw, epochs, seed, log)
+        trained = _train(task, config, hw, epochs, seed, log)
+        return trained
     finally:
-        leave()
+        leave(finished=trained is not None)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ The ranks are started by whoever trains (the trial process, ``autoaccel.train``)
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import socket
 from collections.abc import Callable, Iterator, Mapping
@@ -88,9 +89,18 @@ def join(rank: Rank, device_type: str) -> None:
     )
 
 
-def leave() -> None:
-    """Leave the ranks, if this process joined them."""
+def leave(*, finished: bool) -> None:
+    """Leave the ranks, if this process joined them.
+
+    ``finished``: this rank's work ended well, so every rank waits for the others first and
+    none tears its connections down while a peer still talks on them (gloo's threads then
+    abort the process at its exit). After a failure a peer may be gone: no wait. The DDP
+    models that hold the group are collected first, not left to the interpreter's exit.
+    """
     if dist.is_available() and dist.is_initialized():
+        if finished:
+            dist.barrier()
+        gc.collect()
         dist.destroy_process_group()
 
 

@@ -115,11 +115,13 @@ def main(argv: list[str]) -> int:
     with stack_path.open("w") as stack:
         faulthandler.enable(stack, all_threads=False)
         die_with_parent()
+        result = None
         try:
             spec = TrialSpec.model_validate_json(spec_path.read_text())
-            execute(spec, rank).write(result_path)
+            result = execute(spec, rank)
+            result.write(result_path)
         finally:
-            leave()
+            leave(finished=result is not None and result.ok)
     return 0
 
 

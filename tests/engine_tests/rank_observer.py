@@ -43,5 +43,5 @@ task, data, clock = ranks.counted()
 measured = measure_train(task, config, cpu_host(), clock=clock)
 seen["rate"] = measured.throughput.rate
 seen["notes"] = measured.notes
-leave()
+leave(finished=True)
 Path(os.environ["OUT_FOLDER"], f"rank-{rank.rank}.json").write_text(json.dumps(seen))
